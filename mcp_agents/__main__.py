@@ -1,0 +1,3 @@
+from mcp_agents.cli import main
+
+raise SystemExit(main())

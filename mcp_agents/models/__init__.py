@@ -1,0 +1,64 @@
+"""The REST wire schema of the Agent Runs API, shared by `client/` and `local/` so they cannot drift."""
+
+from mcp_agents.models.analytics import REPORT_MODELS, REPORTS, AnalyticsFilter, AnalyticsQuery
+from mcp_agents.models.errors import ErrorBody
+from mcp_agents.models.events import AgentEvent, IngestEventsRequest, IngestEventsResponse
+from mcp_agents.models.messages import (
+    MAIN_WORKSTREAM,
+    AgentMessage,
+    MessagesPage,
+    MessageType,
+    PostUpdateRequest,
+    PostUpdateResponse,
+    parse_type,
+)
+from mcp_agents.models.observability import ArtifactUrl, ChildrenList, ChildRun, Internals, RunDetails
+from mcp_agents.models.runs import (
+    ACTIVE_STATUSES,
+    RUN_STATUSES,
+    TERMINAL_STATUSES,
+    AgentRun,
+    CreateAgentRunRequest,
+    EmailChannel,
+    InteractiveChannel,
+    RunList,
+    SearchHit,
+    SearchResult,
+    SignalResult,
+    TerminateResult,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "MAIN_WORKSTREAM",
+    "REPORTS",
+    "REPORT_MODELS",
+    "RUN_STATUSES",
+    "TERMINAL_STATUSES",
+    "AgentEvent",
+    "AgentMessage",
+    "AgentRun",
+    "AnalyticsFilter",
+    "AnalyticsQuery",
+    "ArtifactUrl",
+    "ChildRun",
+    "ChildrenList",
+    "CreateAgentRunRequest",
+    "EmailChannel",
+    "ErrorBody",
+    "IngestEventsRequest",
+    "IngestEventsResponse",
+    "InteractiveChannel",
+    "Internals",
+    "MessageType",
+    "MessagesPage",
+    "PostUpdateRequest",
+    "PostUpdateResponse",
+    "RunDetails",
+    "RunList",
+    "SearchHit",
+    "SearchResult",
+    "SignalResult",
+    "TerminateResult",
+    "parse_type",
+]

@@ -1,0 +1,148 @@
+"""Agent runs: the run object, creation, listing, search, lifecycle answers.
+
+Request models are strict (unknown fields are refused, so a typo is an error, not a silent no-op);
+response models are tolerant (`extra="allow"`) because the live service adds fields over time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+RunStatus = Literal["created", "running", "completed", "failed", "cancelled"]
+RUN_STATUSES: tuple[str, ...] = ("created", "running", "completed", "failed", "cancelled")
+TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+ACTIVE_STATUSES = frozenset({"created", "running"})
+Visibility = Literal["private", "project"]
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class EmailChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["email"] = "email"
+    to_email: str = Field(min_length=3, max_length=320)
+    thread_subject: str | None = Field(default=None, max_length=998)
+    in_reply_to: str | None = None
+    references: list[str] | None = None
+    route_key: str | None = None
+
+
+class InteractiveChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["interactive"] = "interactive"
+
+
+UserChannel = EmailChannel | InteractiveChannel
+
+
+class CreateAgentRunRequest(BaseModel):
+    """`POST /agents`: every input parameter of the seed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    interaction: str = Field(min_length=1, max_length=256, description="Interaction id or name, `Name@version` ok.")
+    data: dict[str, Any] | None = None
+    environment: str | None = Field(default=None, max_length=256)
+    model: str | None = Field(default=None, max_length=256)
+    interactive: bool | None = Field(default=None, description="Default true.")
+    tool_names: list[str] | None = None
+    collection_id: str | None = Field(default=None, max_length=256)
+    visibility: Visibility | None = None
+    tags: list[str] | None = None
+    categories: list[str] | None = None
+    properties: dict[str, Any] | None = None
+    search_scope: Literal["collection"] | None = None
+    user_channels: list[UserChannel] | None = None
+    checkpoint_tokens: float | None = Field(default=None, ge=0)
+    max_iterations: int | None = Field(default=None, ge=1)
+    notify_endpoints: list[str] | None = None
+    debug_mode: bool | None = None
+
+    @model_validator(mode="after")
+    def _check_endpoints(self) -> CreateAgentRunRequest:
+        for url in self.notify_endpoints or ():
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"notify_endpoints: {url!r} is not an http(s) URL")
+        return self
+
+
+class AgentRun(_Response):
+    """The AgentRun object returned by all endpoints."""
+
+    id: str
+    account: str | None = None
+    project: str | None = None
+    interaction: str | None = None
+    interaction_name: str | None = None
+    data: dict[str, Any] | None = None
+    environment: str | None = None
+    model: str | None = None
+    interactive: bool | None = None
+    tool_names: list[str] | None = None
+    collection_id: str | None = None
+    status: str = "created"
+    started_at: str | None = None
+    completed_at: str | None = None
+    started_by: str | None = None
+    name: str | None = None
+    title: str | None = None
+    topic: str | None = None
+    tags: list[str] | None = None
+    categories: list[str] | None = None
+    properties: dict[str, Any] | None = None
+    visibility: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+
+class RunList(_Response):
+    """`GET /agents`, normalized: the seed's bare array becomes `items`."""
+
+    items: list[AgentRun] = Field(default_factory=list)
+    total_count: int | None = None
+    next_cursor: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_array(cls, raw: Any) -> Any:
+        return {"items": raw} if isinstance(raw, list) else raw
+
+
+class SearchHit(_Response):
+    id: str
+    score: float | None = None
+    interaction: str | None = None
+    interaction_name: str | None = None
+    status: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    started_by: str | None = None
+    title: str | None = None
+    topic: str | None = None
+    tags: list[str] | None = None
+    categories: list[str] | None = None
+
+
+class SearchResult(_Response):
+    hits: list[SearchHit] = Field(default_factory=list)
+    total: int = 0
+
+
+class TerminateResult(_Response):
+    message: str = ""
+    reason: str | None = None
+
+
+class SignalResult(_Response):
+    status: str = "success"
+    message: str = ""

@@ -1,0 +1,179 @@
+"""Every environment variable and flag of mcp-agents, in one place.
+
+`OPTIONS` is the single table: the CLI builds its flags from it, `Settings.load` reads the
+environment through it, and the README's configuration table is generated from it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from mcp_agents.models.paths import API_VERSION
+
+GLOBAL_API_URL = "https://api.vertesia.io/api/v1"
+REGIONAL_API_URL = "https://api.{region}.vertesia.io/api/v1"
+DEFAULT_STS_URL = "https://sts.vertesia.io"
+REGIONS = ("us1", "eu1", "jp1")
+TOOLSETS = ("runs", "artifacts", "reporting", "analytics")
+DEFAULT_TOOLSETS = ("runs", "artifacts")
+Transport = Literal["stdio", "http"]
+
+
+def default_data_dir() -> Path:
+    """The user's data directory (XDG on Linux and the BSDs, the platform's own elsewhere)."""
+    if os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif os.uname().sysname == "Darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "mcp-agents"
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    env: str | None
+    flag: str | None
+    default: str
+    help: str
+    secret: bool = False
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("api_key", "VERTESIA_API_KEY", None, "", "Secret API key (`sk-...`), exchanged at the token service "
+           "for short-lived JWTs. With neither key nor token, the embedded local service is used.", secret=True),
+    Option("token", "VERTESIA_TOKEN", None, "", "A JWT used as is (no exchange).", secret=True),
+    Option("api_url", "VERTESIA_API_URL", "--api-url", GLOBAL_API_URL, "Base URL of the Agent Runs API."),
+    Option("region", "VERTESIA_REGION", "--region", "", "Regional host: `us1`, `eu1` or `jp1` (ignored when "
+           "`VERTESIA_API_URL` is set)."),
+    Option("sts_url", "VERTESIA_STS_URL", "--sts-url", DEFAULT_STS_URL, "Token service that exchanges API keys."),
+    Option("api_version", "MCP_AGENTS_API_VERSION", None, API_VERSION, "Value of the `x-api-version` header."),
+    Option("timeout", "MCP_AGENTS_TIMEOUT", "--timeout", "30", "Seconds for one HTTP request to the API."),
+    Option("toolsets", "MCP_AGENTS_TOOLSETS", "--toolsets", ",".join(DEFAULT_TOOLSETS),
+           f"Comma-separated toolsets to expose ({', '.join(TOOLSETS)}), or `all`."),
+    Option("read_only", "MCP_AGENTS_READ_ONLY", "--read-only", "false",
+           "Expose only tools annotated read-only."),
+    Option("allow_interactions", "MCP_AGENTS_ALLOW_INTERACTIONS", "--allow-interactions", "",
+           "Comma-separated interactions that may be started (empty: any)."),
+    Option("transport", "MCP_AGENTS_TRANSPORT", "--transport", "stdio", "`stdio` or `http` (streamable HTTP)."),
+    Option("host", "MCP_AGENTS_HOST", "--host", "127.0.0.1", "Address the HTTP server binds."),
+    Option("port", "MCP_AGENTS_PORT", "--port", "8765", "Port of the HTTP server (`mcp-agents serve`)."),
+    Option("data_dir", "MCP_AGENTS_DATA_DIR", "--data-dir", "", "Data directory of the local service "
+           "(default: `mcp-agents` under the user's data directory)."),
+    Option("local_api_key", "MCP_AGENTS_LOCAL_API_KEY", "--api-key", "", "Development API key of the local "
+           "service (default: generated on first start and kept in the data directory).", secret=True),
+    Option("log_level", "MCP_AGENTS_LOG_LEVEL", "--log-level", "warning", "Log level on stderr."),
+)
+OPTION_BY_NAME = {option.name: option for option in OPTIONS}
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
+    api_url: str = GLOBAL_API_URL
+    region: str = ""
+    sts_url: str = DEFAULT_STS_URL
+    api_version: str = API_VERSION
+    timeout: float = 30.0
+    toolsets: tuple[str, ...] = DEFAULT_TOOLSETS
+    read_only: bool = False
+    allow_interactions: tuple[str, ...] = ()
+    transport: Transport = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8765
+    data_dir: Path = field(default_factory=default_data_dir)
+    local_api_key: str = field(default="", repr=False)
+    log_level: str = "warning"
+
+    @property
+    def uses_local_service(self) -> bool:
+        """No credential for a remote service: run the embedded local one."""
+        return not (self.api_key or self.token)
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from the environment, then from explicit overrides (CLI flags); bad values raise ValueError."""
+        env = os.environ if environ is None else environ
+        raw: dict[str, str] = {}
+        for option in OPTIONS:
+            value = env.get(option.env, "") if option.env else ""
+            raw[option.name] = value.strip() if value and value.strip() else option.default
+        explicit_url = bool(option_env(env, "api_url")) or overrides.get("api_url") is not None
+        for name, value in overrides.items():
+            if value is not None:
+                raw[name] = value if isinstance(value, str) else _to_text(value)
+        return cls._parse(raw, explicit_url)
+
+    @classmethod
+    def _parse(cls, raw: dict[str, str], explicit_url: bool) -> Settings:
+        region = raw["region"].lower()
+        if region and region not in REGIONS:
+            raise ValueError(f"VERTESIA_REGION must be one of {', '.join(REGIONS)}, not {raw['region']!r}")
+        api_url = raw["api_url"].rstrip("/")
+        if region and not explicit_url:
+            api_url = REGIONAL_API_URL.format(region=region)
+        toolsets = _csv(raw["toolsets"].lower())
+        if "all" in toolsets:
+            toolsets = TOOLSETS
+        unknown = [name for name in toolsets if name not in TOOLSETS]
+        if unknown:
+            raise ValueError(f"unknown toolset {', '.join(unknown)}; choose from {', '.join(TOOLSETS)} or all")
+        transport = raw["transport"].lower()
+        if transport not in ("stdio", "http"):
+            raise ValueError(f"--transport must be stdio or http, not {raw['transport']!r}")
+        try:
+            timeout, port = float(raw["timeout"]), int(raw["port"])
+        except ValueError as exc:
+            raise ValueError(f"timeout and port must be numbers: {exc}") from None
+        if not 0 < timeout <= 600:
+            raise ValueError("timeout must be between 0 and 600 seconds")
+        if not 0 <= port <= 65535:
+            raise ValueError("port must be between 0 and 65535")
+        return cls(
+            api_key=raw["api_key"], token=raw["token"], api_url=api_url, region=region,
+            sts_url=raw["sts_url"].rstrip("/"), api_version=raw["api_version"], timeout=timeout,
+            toolsets=toolsets, read_only=_flag(raw["read_only"]),
+            allow_interactions=_csv(raw["allow_interactions"]), transport=transport,  # type: ignore[arg-type]
+            host=raw["host"], port=port,
+            data_dir=Path(raw["data_dir"]).expanduser() if raw["data_dir"] else default_data_dir(),
+            local_api_key=raw["local_api_key"], log_level=raw["log_level"].lower(),
+        )
+
+    def describe(self) -> dict[str, str]:
+        """Every setting as text, credentials masked: safe to log or print."""
+        out: dict[str, str] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            option = OPTION_BY_NAME.get(item.name)
+            if option is not None and option.secret:
+                out[item.name] = "(set)" if value else "(not set)"
+            else:
+                out[item.name] = _to_text(value)
+        return out
+
+
+def option_env(env: Mapping[str, str], name: str) -> str:
+    option = OPTION_BY_NAME[name]
+    return env.get(option.env, "").strip() if option.env else ""
+
+
+def _to_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return ",".join(str(item) for item in value)
+    return str(value)
