@@ -63,6 +63,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("transport", "MCP_AGENTS_TRANSPORT", "--transport", "stdio", "`stdio` or `http` (streamable HTTP)."),
     Option("host", "MCP_AGENTS_HOST", "--host", "127.0.0.1", "Address the HTTP server binds."),
     Option("port", "MCP_AGENTS_PORT", "--port", "8765", "Port of the HTTP server (`mcp-agents serve`)."),
+    Option("http_auth", "MCP_AGENTS_HTTP_AUTH", "--auth", "optional", "HTTP: `optional` uses a caller's "
+           "`Authorization: Bearer` (JWT or `sk-` key) for its requests, else the server's own credential "
+           "(loopback only); `required` refuses requests without one (needed for a non-loopback `--host`)."),
+    Option("stateless", "MCP_AGENTS_STATELESS", "--stateless", "false", "HTTP: no sessions for 2025-11-25 "
+           "clients (no elicitation or subscriptions for them); the 2026-07-28 era is always stateless."),
+    Option("allowed_hosts", "MCP_AGENTS_ALLOWED_HOSTS", "--allowed-hosts", "", "HTTP: extra `Host` values "
+           "accepted besides the bind address and localhost (comma-separated, `name:*` for any port)."),
+    Option("allowed_origins", "MCP_AGENTS_ALLOWED_ORIGINS", "--allowed-origins", "", "HTTP: extra `Origin` "
+           "values accepted (comma-separated, e.g. `https://app.example.com`)."),
     Option("data_dir", "MCP_AGENTS_DATA_DIR", "--data-dir", "", "Data directory of the local service "
            "(default: `mcp-agents` under the user's data directory)."),
     Option("local_api_key", "MCP_AGENTS_LOCAL_API_KEY", "--api-key", "", "Development API key of the local "

@@ -1,0 +1,200 @@
+"""Fan-out: one wait over many runs (stdio), and many concurrent callers each waiting on one run (HTTP).
+
+Every run is an interactive `Echo` run, so it stays alive. Once every run is followed (a marker
+posted to each one has come back through MCP), the server's RSS is read, messages are posted to
+every run, and the relayed progress lines are counted: none lost, none duplicated. Memory per
+followed run is the server's VmRSS growth from before the wait to when every run is followed,
+divided by the runs; CPU per relayed message is the server's CPU time during the posting phase
+divided by the messages.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import anyio
+import httpx2
+from mcp import Client
+
+from mcp_agents.bench import procs
+from mcp_agents.bench.harness import Harness, Service, log, structured
+from mcp_agents.bench.report import Figure, Line
+from mcp_agents.bench.sizes import Sizes
+from mcp_agents.bench.waits import Pulse, Tap, keep_waiting, wait_for
+from mcp_agents.client import AgentRunsClient
+
+MEMORY_TARGET_KB = 100.0
+PATTERN = r"\b((?:fan|ready)-\d+-\d+)\b"
+POSTERS = 16
+WAIT_CALL_SECONDS = 300.0
+
+
+@dataclass
+class Outcome:
+    rss_before_kb: int
+    rss_following_kb: int
+    cpu_seconds: float
+    seconds: float
+    lost: int
+    duplicated: int
+    messages: int
+
+
+async def _create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], dict[str, int]]:
+    ids: list[str] = [""] * count
+    limiter = anyio.CapacityLimiter(10)
+
+    async def one(index: int) -> None:
+        async with limiter:
+            run = await client.runs.create(interaction="Echo", interactive=True, data={"task": f"fan-out {index}"})
+            ids[index] = run.id
+
+    async with anyio.create_task_group() as group:
+        for index in range(count):
+            group.start_soon(one, index)
+    await anyio.sleep(0.3)  # each run posts its first answer
+    cursors: dict[str, int] = {}
+    for run_id in ids:
+        history = await client.messages.retrieve(run_id)
+        cursors[run_id] = max((message.timestamp or 0 for message in history), default=0)
+    return ids, cursors
+
+
+async def _post_all(client: AgentRunsClient, posts: Sequence[tuple[str, str]]) -> None:
+    queue = list(reversed(posts))
+
+    async def poster() -> None:
+        while queue:
+            run_id, text = queue.pop()
+            await client.messages.post(run_id, message=text)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(POSTERS):
+            group.start_soon(poster)
+
+
+async def _exercise(client: AgentRunsClient, pid: int, runs: list[str], taps: Callable[[int], Tap], pulse: Pulse,
+                    per_run: int, seconds: float) -> tuple[int, float, float, int, int]:
+    """Ready every run, then post and count; returns (rss following, cpu s, seconds, lost, duplicated)."""
+    def ready(index: int) -> bool:
+        return any(key.startswith(f"ready-{index}-") for key in taps(index).seen)
+
+    deadline = time.monotonic() + seconds
+    attempt = 0
+    while not all(ready(index) for index in range(len(runs))):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"some runs were never followed through MCP within {seconds:.0f} s")
+        missing = [index for index in range(len(runs)) if not ready(index)]
+        await _post_all(client, [(runs[index], f"ready-{index}-{attempt}") for index in missing])
+        await wait_for(lambda: all(ready(index) for index in range(len(runs))), pulse, min(remaining, 2.0 + attempt))
+        attempt += 1
+    rss_following = procs.rss_kb(pid)
+    cpu_before = procs.cpu_seconds(pid)
+    started = time.perf_counter()
+    expected = [(runs[index], f"fan-{index}-{k}") for k in range(per_run) for index in range(len(runs))]
+    await _post_all(client, expected)
+
+    def delivered() -> bool:
+        return all(f"fan-{index}-{k}" in taps(index).seen for index in range(len(runs)) for k in range(per_run))
+
+    await wait_for(delivered, pulse, seconds)
+    elapsed = time.perf_counter() - started
+    cpu = procs.cpu_seconds(pid) - cpu_before
+    lost = sum(1 for index in range(len(runs)) for k in range(per_run) if f"fan-{index}-{k}" not in taps(index).seen)
+    duplicated = sum(taps(index).duplicates for index in range(len(runs)))
+    return rss_following, cpu, elapsed, lost, duplicated
+
+
+async def _one_wait(harness: Harness, service: Service, client: AgentRunsClient, runs: list[str],
+                    cursors: dict[str, int], sizes: Sizes) -> Outcome:
+    pulse = Pulse()
+    tap = Tap(PATTERN, pulse)
+    argv = procs.python_command("serve")
+    async with harness.stdio_client(harness.server_env(service), log_name="fanout-stdio.log") as mcp:
+        pid = await procs.child_running(os.getpid(), argv)
+        await _warm(mcp, runs[0], cursors)
+        rss_before = procs.rss_kb(pid)
+        async with anyio.create_task_group() as group:
+            group.start_soon(keep_waiting, mcp, runs, cursors, tap, WAIT_CALL_SECONDS)
+            rss, cpu, seconds, lost, dup = await _exercise(client, pid, runs, lambda index: tap, pulse,
+                                                           sizes.fanout_messages, sizes.timeout)
+            group.cancel_scope.cancel()
+    return Outcome(rss_before, rss, cpu, seconds, lost, dup, len(runs) * sizes.fanout_messages)
+
+
+async def _warm(mcp: Client, run_id: str, cursors: dict[str, int]) -> None:
+    """One short wait first, so that imports and first-call paths are not counted as per-run memory."""
+    structured(await mcp.call_tool("get_agent_run", {"run_id": run_id}))
+    structured(await mcp.call_tool("wait_for_agent_runs", {"run_ids": [run_id], "timeout_seconds": 1,
+                                                           "since": {run_id: cursors[run_id]}}))
+
+
+async def _many_callers(harness: Harness, service: Service, client: AgentRunsClient, runs: list[str],
+                        sizes: Sizes) -> Outcome:
+    cursors = {}
+    for run_id in runs:  # the stdio phase moved the runs on
+        history = await client.messages.retrieve(run_id)
+        cursors[run_id] = max((message.timestamp or 0 for message in history), default=0)
+    pulse = Pulse()
+    taps = [Tap(PATTERN, pulse) for _ in runs]
+    limits = httpx2.Limits(max_connections=len(runs) * 2 + 10, max_keepalive_connections=len(runs) * 2 + 10)
+    async with harness.http_server(service) as server, \
+            httpx2.AsyncClient(timeout=httpx2.Timeout(WAIT_CALL_SECONDS + 30, connect=10.0), limits=limits) as http:
+        async with harness.http_client(server, http) as first:
+            await _warm(first, runs[0], cursors)
+        rss_before = procs.rss_kb(server.pid)
+
+        async def caller(index: int, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+            async with harness.http_client(server, http) as mcp:
+                task_status.started()
+                await keep_waiting(mcp, [runs[index]], {runs[index]: cursors[runs[index]]}, taps[index],
+                                   WAIT_CALL_SECONDS)
+
+        async with anyio.create_task_group() as group:
+            for index in range(len(runs)):
+                await group.start(caller, index)
+            rss, cpu, seconds, lost, dup = await _exercise(client, server.pid, runs, lambda index: taps[index],
+                                                           pulse, sizes.fanout_messages, sizes.timeout)
+            group.cancel_scope.cancel()
+    return Outcome(rss_before, rss, cpu, seconds, lost, dup, len(runs) * sizes.fanout_messages)
+
+
+def _lines(label: str, outcome: Outcome, runs: int) -> list[Line]:
+    per_run = (outcome.rss_following_kb - outcome.rss_before_kb) / runs
+    return [
+        Line(f"{label}: lost / duplicated progress lines", "messages", outcome.lost, target="0 lost, 0 duplicated",
+             ok=outcome.lost == 0 and outcome.duplicated == 0,
+             note=f"{outcome.duplicated} duplicated of {outcome.messages:,}; relayed in {outcome.seconds:.2f} s"),
+        Line(f"{label}: memory per followed run", "KB", per_run, target=f"<= {MEMORY_TARGET_KB:.0f} KB",
+             ok=per_run <= MEMORY_TARGET_KB,
+             note=f"VmRSS {outcome.rss_before_kb / 1024:.1f} -> {outcome.rss_following_kb / 1024:.1f} MiB"),
+        Line(f"{label}: server CPU per relayed message", "µs", outcome.cpu_seconds / outcome.messages * 1e6,
+             note=f"{outcome.cpu_seconds:.2f} s CPU for {outcome.messages:,} messages"),
+    ]
+
+
+async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
+    figure = Figure("fan_out", f"one wait over {sizes.fanout_runs} runs, and {sizes.fanout_runs} concurrent "
+                               "HTTP callers")
+    async with harness.api_client(service) as client:
+        runs, cursors = await _create_runs(client, sizes.fanout_runs)
+        log(f"fan-out: one stdio wait over {len(runs)} runs, {sizes.fanout_messages} messages each")
+        figure.lines.extend(_lines(f"one wait over {len(runs)} runs (stdio)",
+                                   await _one_wait(harness, service, client, runs, cursors, sizes), len(runs)))
+        log(f"fan-out: {len(runs)} concurrent HTTP callers, one run each")
+        figure.lines.extend(_lines(f"{len(runs)} concurrent callers (HTTP)",
+                                   await _many_callers(harness, service, client, runs, sizes), len(runs)))
+        await _stop_runs(client, runs)
+    figure.notes.append("memory = server VmRSS growth from before the wait to every run followed, / runs; "
+                        "CPU = server utime+stime during posting / messages (10 ms clock ticks)")
+    return figure
+
+
+async def _stop_runs(client: AgentRunsClient, runs: Sequence[str]) -> None:
+    """Stop the Echo runs (they would otherwise wait for input until the service stops)."""
+    for run_id in runs:
+        await client.communication.send_signal(run_id, "Stop")

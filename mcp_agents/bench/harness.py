@@ -1,0 +1,167 @@
+"""What every figure needs: the local service, MCP servers and clients, each started and always stopped.
+
+The local service runs as its own process (`mcp-agents local`), and so does every MCP server
+(`mcp-agents serve`, pointed at it with `VERTESIA_*`: the remote-backend path). The benchmark
+process is only the client, so a server's CPU and memory are its own and can be read from /proc.
+Everything lives in one temporary directory, removed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import anyio
+import httpx2
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from mcp_agents.bench import procs
+from mcp_agents.client import AgentRunsClient
+
+READY_SECONDS = 60.0
+HTTP_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
+_ISOLATED_PREFIXES = ("VERTESIA_", "MCP_AGENTS_")
+
+
+@dataclass(frozen=True)
+class Service:
+    """A running local Agent Runs service process."""
+
+    base_url: str
+    sts_url: str
+    api_key: str
+    pid: int
+    data_dir: Path
+
+
+@dataclass(frozen=True)
+class HttpServer:
+    url: str
+    pid: int
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr; stdout carries the report."""
+    sys.stderr.write(f"[bench {time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+class Harness:
+    """One benchmark run's temporary directory, processes and clean-up."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="mcp-agents-bench-"))
+        self.stack = AsyncExitStack()
+        self._counter = 0
+
+    async def __aenter__(self) -> Harness:
+        await self.stack.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            with anyio.CancelScope(shield=True):
+                await self.stack.aclose()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def path(self, name: str) -> Path:
+        self._counter += 1
+        return self.root / f"{self._counter:03d}-{name}"
+
+    def base_env(self, **extra: str) -> dict[str, str]:
+        """This process's environment without any credential or mcp-agents setting, plus `extra`."""
+        env = {key: value for key, value in os.environ.items() if not key.startswith(_ISOLATED_PREFIXES)}
+        env["MCP_AGENTS_DATA_DIR"] = str(self.path("data"))  # never the user's own data directory
+        env["PYTHONUNBUFFERED"] = "1"
+        env.update(extra)
+        return env
+
+    def server_env(self, service: Service, **extra: str) -> dict[str, str]:
+        """Environment of an MCP server that talks to `service` as a remote backend."""
+        return self.base_env(VERTESIA_API_URL=service.base_url, VERTESIA_API_KEY=service.api_key,
+                             VERTESIA_STS_URL=service.sts_url, **extra)
+
+    @asynccontextmanager
+    async def local_service(self, data_dir: Path | None = None) -> AsyncIterator[Service]:
+        """`mcp-agents local` on a free loopback port, on a fresh data directory unless one is given."""
+        data_dir = data_dir or self.path("local-data")
+        ready, log_path = self.path("local-ready.json"), self.path("local.log")
+        api_key = "sk-local-bench-" + secrets.token_hex(12)
+        command = procs.python_command("local", "--host", "127.0.0.1", "--port", str(procs.free_port()),
+                                       "--data-dir", str(data_dir), "--api-key", api_key,
+                                       "--ready-file", str(ready))
+        async with procs.spawn(command, env=self.base_env(), log_path=log_path) as process:
+            info = await procs.wait_for_file(ready, process, READY_SECONDS, log_path)
+            yield Service(base_url=info["base_url"].rstrip("/"), sts_url=info["sts_url"].rstrip("/"),
+                          api_key=api_key, pid=int(info.get("pid") or process.pid), data_dir=data_dir)
+
+    @asynccontextmanager
+    async def http_server(self, service: Service, **env: str) -> AsyncIterator[HttpServer]:
+        """`mcp-agents serve --transport http` over `service`, once `/healthz` answers."""
+        port, log_path = procs.free_port(), self.path("serve-http.log")
+        command = procs.python_command("serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port))
+        async with procs.spawn(command, env=self.server_env(service, **env), log_path=log_path) as process:
+            root = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + READY_SECONDS
+            async with httpx2.AsyncClient(timeout=2.0) as http:
+                while True:
+                    if process.poll() is not None:
+                        raise RuntimeError(f"serve --transport http exited: {procs.tail(log_path)}")
+                    try:
+                        if (await http.get(root + "/healthz")).status_code == 200:
+                            break
+                    except httpx2.TransportError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"serve --transport http not ready: {procs.tail(log_path)}")
+                    await anyio.sleep(0.05)
+            yield HttpServer(url=root + "/mcp", pid=process.pid)
+
+    def errlog(self, name: str) -> TextIO:
+        handle = self.path(name).open("w", encoding="utf-8")
+        self.stack.callback(handle.close)
+        return handle
+
+    def stdio_client(self, env: Mapping[str, str], *, args: tuple[str, ...] = ("serve",),
+                     command: list[str] | None = None, log_name: str = "serve-stdio.log") -> Client:
+        """An MCP client of a stdio server subprocess (`mcp-agents serve` unless `command` is given)."""
+        argv = command or procs.python_command(*args)
+        params = StdioServerParameters(command=argv[0], args=argv[1:], env=dict(env))
+        return Client(stdio_client(params, errlog=self.errlog(log_name)), cache=None)
+
+    def http_client(self, server: HttpServer, http: httpx2.AsyncClient) -> Client:
+        return Client(streamable_http_client(server.url, http_client=http), cache=None)
+
+    def api_client(self, service: Service) -> AgentRunsClient:
+        return AgentRunsClient(base_url=service.base_url, api_key=service.api_key, sts_url=service.sts_url)
+
+
+async def issue_token(service: Service) -> str:
+    """A JWT for `service`, exchanged from its API key as every client does."""
+    async with httpx2.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+        response = await http.post(service.sts_url + "/token/issue", json={"type": "apikey", "key": service.api_key},
+                                   headers={"Authorization": f"Bearer {service.api_key}"})
+        response.raise_for_status()
+        token: Any = response.json()["token"]
+        return str(token)
+
+
+def structured(result: Any) -> dict[str, Any]:
+    """The structured content of a tool result; a tool error becomes an exception with its text."""
+    if getattr(result, "is_error", False):
+        texts = [getattr(part, "text", "") for part in result.content]
+        raise RuntimeError(f"tool error: {' '.join(texts)[:300]}")
+    content: dict[str, Any] = result.structured_content or {}
+    return content

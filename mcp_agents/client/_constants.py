@@ -1,0 +1,43 @@
+"""Every timeout, retry and stream number of the client, in one place (no magic numbers in methods)."""
+
+from __future__ import annotations
+
+from mcp_agents import __version__
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds for one ordinary request (connect, read, write, pool each)."""
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_MAX_RETRIES = 4
+"""Retries after the first attempt, so at most five attempts per call."""
+
+RETRY_BASE_DELAY = 0.5
+RETRY_MAX_DELAY = 8.0
+RETRY_JITTER = 0.25
+"""Fraction of each delay drawn at random, so that many clients do not retry in lockstep."""
+RETRY_MAX_TOTAL = 60.0
+"""Seconds a single call may spend retrying, whatever the attempt count."""
+RETRY_AFTER_MAX = 60.0
+"""A `Retry-After` longer than this is not waited for: the error is raised instead."""
+RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+
+TOKEN_REFRESH_MARGIN = 60.0
+"""Seconds before a JWT's expiry at which a new one is fetched."""
+TOKEN_DEFAULT_TTL = 3600.0
+"""Lifetime assumed for a token whose expiry cannot be read."""
+
+STREAM_READ_TIMEOUT = 45.0
+"""Read timeout of the SSE connection: longer than the service's heartbeat interval, so silence means dead."""
+STREAM_BASE_DELAY = 1.0
+STREAM_MAX_DELAY = 30.0
+STREAM_JITTER = 0.1
+STREAM_MAX_ATTEMPTS = 10
+STREAM_STABLE_AFTER = 5.0
+"""A connection that stayed up this long resets the reconnect counter."""
+STREAM_POLL_INTERVAL = 5.0
+STREAM_SSE_RETRY_INTERVAL = 60.0
+
+USER_AGENT = f"mcp-agents/{__version__}"
+STREAM_MAX_POLL_FAILURES = 60
+"""Consecutive failed polls (about five minutes at the default interval) before the stream gives up."""
+STREAM_MAX_KEYS = 10_000
+"""Dedupe keys kept at most (only those at the boundary timestamp are needed)."""

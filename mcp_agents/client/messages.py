@@ -1,0 +1,48 @@
+"""A run's messages: stored history, posting an update, and following the live stream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from mcp_agents.client._paths import segment
+from mcp_agents.client._request import Requester, decode_json, parse_model
+from mcp_agents.client._resource import Resource, build
+from mcp_agents.client._streaming import StreamPolicy, follow
+from mcp_agents.client.errors import InvalidRequestError
+from mcp_agents.models import AgentMessage, MessagesPage, PostUpdateRequest, PostUpdateResponse
+from mcp_agents.models.paths import UPDATES
+
+
+class MessagesResource(Resource):
+    """`/agents/{id}/updates` and `/agents/{id}/stream`."""
+
+    def __init__(self, requester: Requester, stream_policy: StreamPolicy) -> None:
+        super().__init__(requester)
+        self._stream_policy = stream_policy
+
+    async def retrieve(self, run_id: str, *, since: int = 0) -> list[AgentMessage]:
+        """Stored messages with a timestamp after `since` (epoch ms), oldest first."""
+        response = await self._requester.request("GET", UPDATES.format(run_id=segment(run_id, "run id")),
+                                                 params={"since": since})
+        body = decode_json(response)
+        data = {"messages": body} if isinstance(body, list) else body or {}
+        return parse_model(MessagesPage, data, response).messages
+
+    async def post(self, run_id: str, *, message: str = "", type: str | int = "UPDATE", details: Any = None,
+                   workstream_id: str | None = None) -> PostUpdateResponse:
+        """Publish a message into the run's stream."""
+        body = build(PostUpdateRequest, {"type": type, "message": message, "details": details,
+                                         "workstream_id": workstream_id}, "update")
+        return await self._requester.model(PostUpdateResponse, "POST",
+                                           UPDATES.format(run_id=segment(run_id, "run id")),
+                                           json=body.model_dump(mode="json", exclude_none=True))
+
+    def stream(self, run_id: str, *, since: int | None = None) -> AsyncIterator[AgentMessage]:
+        """Each message of the run exactly once, in order, from `since` (epoch ms) until the run ends.
+
+        Checks the arguments at once; requests start on the first iteration.
+        """
+        if since is not None and since < 0:
+            raise InvalidRequestError("since must be an epoch-milliseconds timestamp >= 0")
+        return follow(self._requester, run_id, since, self._stream_policy)

@@ -1,0 +1,141 @@
+"""Handlers of what a run exposes: artifacts, internals, details, children, telemetry, search, analytics."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+from urllib.parse import quote
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mcp_agents.local import analytics, records, search
+from mcp_agents.local.api_runs import caller_and_run, read_json, services_of
+from mcp_agents.local.artifacts import check_path, guess_type
+from mcp_agents.local.config import MAX_ARTIFACT_BYTES
+from mcp_agents.local.errors import ServiceError
+from mcp_agents.local.telemetry import event_row, insert_events
+from mcp_agents.models import REPORTS, AnalyticsQuery, IngestEventsRequest
+
+REPORT_BY_PATH = {path: name for name, path in REPORTS.items()}
+
+
+async def list_artifacts(request: Request) -> JSONResponse:
+    services, _, row = await caller_and_run(request)
+    return JSONResponse(await services.store.read(lambda conn: records.list_artifacts(conn, row["id"])))
+
+
+async def get_artifact(request: Request) -> Response:
+    services = services_of(request)
+    run_id, path = request.path_params["run_id"], check_path(request.path_params["path"])
+    query = request.query_params
+    disposition = query.get("disposition") or "inline"
+    if disposition not in ("inline", "attachment"):
+        raise ServiceError(400, "disposition must be inline or attachment")
+    if "signature" in query:  # a signed URL: no bearer needed
+        services.files.check_signature(run_id, path, query.get("expires", ""), disposition, query["signature"])
+        row = await services.store.read(lambda conn: records.get_run(conn, run_id))
+        if row is None:
+            raise ServiceError(404, f"agent run {run_id!r} not found")
+    else:
+        _, _, row = await caller_and_run(request)
+    meta = await services.store.read(lambda conn: records.artifact_meta(conn, run_id, path))
+    if meta is None:
+        raise ServiceError(404, f"artifact {path!r} not found in run {run_id}; list them with GET .../artifacts")
+    if query.get("url") in ("1", "true") and "signature" not in query:
+        url = services.files.signed_url(services.base_url, run_id, path, disposition)
+        return JSONResponse({"url": url, "path": path, "expires_in": 3600})
+    content = await anyio.to_thread.run_sync(services.files.read, run_id, path)
+    filename = quote(path.rsplit("/", 1)[-1])
+    return Response(content, media_type=meta["content_type"],
+                    headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{filename}"})
+
+
+async def put_artifact(request: Request) -> JSONResponse:
+    services, _, row = await caller_and_run(request)
+    path = check_path(request.path_params["path"])
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_ARTIFACT_BYTES:
+        raise ServiceError(413, f"artifact larger than {MAX_ARTIFACT_BYTES} bytes")
+    content = await request.body()
+    if len(content) > MAX_ARTIFACT_BYTES:
+        raise ServiceError(413, f"artifact larger than {MAX_ARTIFACT_BYTES} bytes")
+    content_type = request.headers.get("content-type") or guess_type(path)
+    await services.runtime.put_artifact(row["id"], path, content, content_type)
+    return JSONResponse({"path": path, "size": len(content), "content_type": content_type}, status_code=201)
+
+
+async def get_internals(request: Request) -> JSONResponse:
+    _, _, row = await caller_and_run(request)
+    return JSONResponse({
+        "id": row["id"], "workflow_id": f"AgentRun:{row['id']}", "first_workflow_run_id": row["first_workflow_run_id"],
+        "workflow_run_id": row["workflow_run_id"], "artifacts_path": f"agent-runs/{row['id']}",
+        "status": row["status"], "interaction": row["interaction"], "interactive": bool(row["interactive"]),
+        "started_at": records.iso(row["started_at"]), "started_by": row["started_by"],
+        "parent_id": row["parent_id"], "forked_from": row["forked_from"],
+    })
+
+
+async def get_details(request: Request) -> JSONResponse:
+    services, _, row = await caller_and_run(request)
+    with_history = request.query_params.get("include_history", "").lower() in ("true", "1", "yes")
+    end = row["completed_at"]
+    out: dict[str, Any] = {
+        "status": records.TEMPORAL_STATUS.get(row["status"], "RUNNING"), "started_at": records.iso(row["started_at"]),
+        "closed_at": records.iso(end), "execution_duration": (end - row["started_at"]) / 1000 if end else None,
+        "run_id": row["workflow_run_id"], "workflow_id": f"AgentRun:{row['id']}", "type": records.WORKFLOW_TYPE,
+        "input": json.loads(row["params"]).get("data") or {}, "result": json.loads(row["result"] or "null"),
+        "pendingActivities": [], "error": row["error"],
+    }
+    if with_history:
+        messages = await services.store.read(lambda conn: records.list_messages(conn, row["id"]))
+        out["history"] = [{"event_id": index + 1, "type": item.get("t"), "message": item.get("m", ""),
+                           "workstream_id": item.get("w", "main"), "timestamp": records.iso(item["ts"]),
+                           "workflow_run_id": item.get("wri"), "details": item.get("d")}
+                          for index, item in enumerate(messages)]
+    return JSONResponse(out)
+
+
+async def get_children(request: Request) -> JSONResponse:
+    services, principal, row = await caller_and_run(request)
+
+    def job(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+        return conn.execute("SELECT * FROM runs WHERE parent_id = ? ORDER BY started_at, seq", (row["id"],)).fetchall()
+
+    children = [child for child in await services.store.read(job)
+                if principal.can_see(child["started_by"], child["visibility"])]
+    return JSONResponse({"runs": [{
+        "run_id": child["id"], "agent_run_id": child["id"], "workflow_run_id": child["workflow_run_id"],
+        "workflow_id": f"AgentRun:{child['id']}", "status": records.TEMPORAL_STATUS.get(child["status"], "RUNNING"),
+        "started_at": records.iso(child["started_at"]), "closed_at": records.iso(child["completed_at"]),
+        "type": records.WORKFLOW_TYPE, "interaction": child["interaction"],
+    } for child in children]})
+
+
+async def ingest_events(request: Request) -> JSONResponse:
+    services, _, row = await caller_and_run(request)
+    body = IngestEventsRequest.model_validate(await read_json(request))
+    owner = row["started_by"] if row["visibility"] == "private" else None
+    rows = [event_row(event, row["id"], owner, row["started_by"]) for event in body.events]
+    count = await services.store.write(lambda conn: insert_events(conn, rows))
+    return JSONResponse({"ingested": count})
+
+
+async def search_runs(request: Request) -> JSONResponse:
+    services = services_of(request)
+    principal = services.tokens.authenticate(request)
+    return JSONResponse(await search.search(services.store, request, principal))
+
+
+async def analytics_report(request: Request) -> JSONResponse:
+    services = services_of(request)
+    principal = services.tokens.authenticate(request)
+    name = REPORT_BY_PATH.get(request.path_params["report"])
+    if name is None:
+        raise ServiceError(404, f"unknown analytics report; available: {', '.join(REPORTS.values())}")
+    query = AnalyticsQuery.model_validate(await read_json(request))
+    if name == "tool_parameters" and not query.toolName:
+        raise ServiceError(400, "tools/parameters needs `toolName` in the body")
+    return JSONResponse(await services.store.read(lambda conn: analytics.report(conn, name, query, principal)))

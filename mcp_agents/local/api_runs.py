@@ -1,0 +1,192 @@
+"""Handlers of the run endpoints: create, list, get, terminate, restart, fork, signal, query, updates."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mcp_agents.local import records
+from mcp_agents.local.config import LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT
+from mcp_agents.local.errors import ServiceError
+from mcp_agents.local.keys import Principal
+from mcp_agents.local.sse import parse_since
+from mcp_agents.models import RUN_STATUSES, CreateAgentRunRequest, PostUpdateRequest, parse_type
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from mcp_agents.local.app import Services
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def read_json(request: Request) -> Any:
+    body = await request.body()
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except ValueError:
+        raise ServiceError(400, "the request body is not valid JSON (NaN and Infinity are not JSON)") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+async def caller_and_run(request: Request) -> tuple[Services, Principal, sqlite3.Row]:
+    """Authenticate, then load the run of the path (404 when missing or not visible)."""
+    services = services_of(request)
+    principal = services.tokens.authenticate(request)
+    run_id = request.path_params["run_id"]
+    row = await services.store.read(lambda conn: records.visible_run(conn, run_id, principal))
+    return services, principal, row
+
+
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ServiceError(400, f"{name} must be an integer between {low} and {high}") from None
+    if not low <= value <= high:
+        raise ServiceError(400, f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def status_param(request: Request) -> list[str]:
+    raw = request.query_params.get("status", "")
+    values = [item.strip() for item in raw.split(",") if item.strip()]
+    unknown = [item for item in values if item not in RUN_STATUSES]
+    if unknown:
+        raise ServiceError(400, f"unknown status {', '.join(unknown)}; use {', '.join(RUN_STATUSES)}")
+    return values
+
+
+def run_filters(request: Request, principal: Principal) -> tuple[list[str], list[Any]]:
+    """SQL conditions shared by list and search: visibility first, then the query's filters."""
+    where: list[str] = ["1 = 1"]
+    args: list[Any] = []
+    if not principal.is_superadmin:
+        where.append("(r.visibility != 'private' OR r.started_by = ?)")
+        args.append(principal.id)
+    statuses = status_param(request)
+    if statuses:
+        where.append(f"r.status IN ({','.join('?' * len(statuses))})")
+        args.extend(statuses)
+    query = request.query_params
+    if query.get("interaction"):
+        where.append("r.interaction = ? COLLATE NOCASE")
+        args.append(query["interaction"].partition("@")[0])
+    if query.get("started_by"):
+        where.append("r.started_by = ?")
+        args.append(query["started_by"])
+    if query.get("since"):
+        where.append("r.started_at > ?")
+        args.append(records.parse_time(query["since"], "since"))
+    return where, args
+
+
+async def create_run(request: Request) -> JSONResponse:
+    services = services_of(request)
+    principal = services.tokens.authenticate(request)
+    body = CreateAgentRunRequest.model_validate(await read_json(request))
+    run = await services.runtime.create(principal.id, body)
+    return JSONResponse(run, status_code=201)
+
+
+async def list_runs(request: Request) -> JSONResponse:
+    services = services_of(request)
+    principal = services.tokens.authenticate(request)
+    limit = int_param(request, "limit", LIST_DEFAULT_LIMIT, 1, LIST_MAX_LIMIT)
+    offset = int_param(request, "offset", 0, 0, 10_000_000)
+    sort = request.query_params.get("sort") or "started_at"
+    order = (request.query_params.get("order") or "desc").lower()
+    if sort not in ("started_at", "updated_at"):
+        raise ServiceError(400, "sort must be started_at or updated_at")
+    if order not in ("asc", "desc"):
+        raise ServiceError(400, "order must be asc or desc")
+    where, args = run_filters(request, principal)
+    clause = " AND ".join(where)
+
+    def job(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], int]:
+        total = int(conn.execute(f"SELECT count(*) FROM runs r WHERE {clause}", args).fetchone()[0])
+        rows = conn.execute(f"SELECT * FROM runs r WHERE {clause} ORDER BY r.{sort} {order}, r.seq {order} "
+                            "LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        return [records.run_to_wire(row) for row in rows], total
+
+    runs, total = await services.store.read(job)
+    return JSONResponse(runs, headers={"X-Total-Count": str(total)})
+
+
+async def get_run(request: Request) -> JSONResponse:
+    _, _, row = await caller_and_run(request)
+    return JSONResponse(records.run_to_wire(row))
+
+
+async def terminate_run(request: Request) -> JSONResponse:
+    services, _, row = await caller_and_run(request)
+    reason = request.query_params.get("reason") or None
+    await services.runtime.terminate(row, reason)
+    return JSONResponse({"message": "Agent run terminated", "reason": reason})
+
+
+async def restart_run(request: Request) -> JSONResponse:
+    services, _, row = await caller_and_run(request)
+    return JSONResponse(await services.runtime.restart(row["id"]))
+
+
+async def fork_run(request: Request) -> JSONResponse:
+    services, principal, row = await caller_and_run(request)
+    return JSONResponse(await services.runtime.fork(row, principal.id), status_code=201)
+
+
+async def send_signal(request: Request) -> JSONResponse:
+    services, _, row = await caller_and_run(request)
+    name = request.path_params["name"]
+    payload = await read_json(request)
+    if not isinstance(payload, dict):
+        raise ServiceError(400, "the signal payload must be a JSON object")
+    if name == "UserInput" and not isinstance(payload.get("message"), str):
+        raise ServiceError(400, "UserInput needs {\"message\": \"<text>\"}")
+    if name == "FileUploaded" and not (isinstance(payload.get("id"), str) and isinstance(payload.get("name"), str)):
+        raise ServiceError(400, "FileUploaded needs {\"id\": \"<file id>\", \"name\": \"<file name>\"}")
+    services.runtime.signal(row, name, payload)
+    return JSONResponse({"status": "success", "message": f"Signal {name} sent"})
+
+
+async def query_run(request: Request) -> JSONResponse:
+    services, _, row = await caller_and_run(request)
+    return JSONResponse(services.runtime.query(row, request.path_params["name"]))
+
+
+async def get_updates(request: Request) -> JSONResponse:
+    services, _, row = await caller_and_run(request)
+    since = parse_since(request.query_params.get("since"))
+    messages = await services.store.read(lambda conn: records.list_messages(conn, row["id"], since))
+    return JSONResponse({"messages": messages})
+
+
+async def post_update(request: Request) -> JSONResponse:
+    services, _, row = await caller_and_run(request)
+    body = PostUpdateRequest.model_validate(await read_json(request))
+    kind = parse_type(body.type)
+    item: dict[str, Any] = {"t": kind.value if kind else "UPDATE"}
+    if kind is None:
+        item["raw_type"] = body.type
+    if body.message:
+        item["m"] = body.message
+    if body.details is not None:
+        item["d"] = body.details
+    if body.workstream_id and body.workstream_id != "main":
+        item["w"] = body.workstream_id
+    await services.runtime.post(row["id"], [item])
+    return JSONResponse({"success": True})

@@ -1,0 +1,123 @@
+"""The token service and request authentication.
+
+`POST /token/issue` exchanges an API key for a signed HS256 JWT (as the live service's STS does);
+the API accepts only such JWTs, from the `Authorization: Bearer` header or, for `/stream`, the
+`access_token` query parameter. The signing secret lives in `<data_dir>/jwt_secret` (0600).
+Tampered, expired and unsigned (`alg: none`) tokens are refused with 401.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mcp_agents.local.errors import ServiceError
+from mcp_agents.local.keys import RUN_PERMISSION, KeyEntry, Principal, Role, find_principal, write_private
+
+ISSUER = "mcp-agents-local"
+ALGORITHM = "HS256"
+SECRET_FILE = "jwt_secret"
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+VERIFIED_CACHE_MAX = 4096
+
+
+def load_secret(data_dir: Path) -> bytes:
+    path = data_dir / SECRET_FILE
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    secret = secrets.token_bytes(32)
+    write_private(path, secret.hex() + "\n")
+    return secret
+
+
+class TokenService:
+    """Issues and verifies the service's JWTs."""
+
+    def __init__(self, secret: bytes, keys: list[KeyEntry], ttl_seconds: int) -> None:
+        self._secret = secret
+        self._keys = keys
+        self._ttl = ttl_seconds
+        self._verified: dict[str, tuple[Principal, int]] = {}  # token -> (principal, exp): skip re-verifying
+
+    def __repr__(self) -> str:
+        return f"TokenService(keys={len(self._keys)}, ttl={self._ttl})"
+
+    def issue(self, api_key: str) -> dict[str, Any]:
+        principal = find_principal(self._keys, api_key)
+        if principal is None:
+            raise ServiceError(401, "unknown API key; use the development key printed at first start "
+                                    "(kept in <data_dir>/dev_api_key) or one from the keys file", headers=_CHALLENGE)
+        now = int(time.time())
+        claims = {"iss": ISSUER, "sub": principal.id, "name": principal.name, "role": principal.role,
+                  "permissions": sorted(principal.permissions), "iat": now, "exp": now + self._ttl,
+                  "jti": secrets.token_hex(8)}
+        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return {"token": token, "token_type": "Bearer", "expires_in": self._ttl}
+
+    def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=[ALGORITHM], issuer=ISSUER,
+                                options={"require": ["exp", "iat", "sub", "iss"]})
+        except jwt.ExpiredSignatureError:
+            raise ServiceError(401, "token expired; get a new one from POST /token/issue",
+                               headers=_CHALLENGE) from None
+        except jwt.PyJWTError:
+            raise ServiceError(401, "invalid token; get one from POST /token/issue with your API key",
+                               headers=_CHALLENGE) from None
+        role: Role = "superadmin" if claims.get("role") == "superadmin" else "user"
+        permissions = claims.get("permissions") or []
+        principal = Principal(id=str(claims["sub"]), name=str(claims.get("name") or claims["sub"]), role=role,
+                              permissions=frozenset(str(item) for item in permissions))
+        if len(self._verified) >= VERIFIED_CACHE_MAX:
+            self._verified.clear()
+        self._verified[token] = (principal, int(claims["exp"]))
+        return principal
+
+    def authenticate(self, request: Request, allow_query: bool = False) -> Principal:
+        """The caller of an API request; 401 without a valid JWT, 403 without `workflow:run`."""
+        header = request.headers.get("authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        if not token and allow_query:
+            token = request.query_params.get("access_token", "")
+        if not token:
+            raise ServiceError(401, "missing bearer token; send `Authorization: Bearer <JWT>` "
+                                    "(get one from POST /token/issue)", headers=_CHALLENGE)
+        if token.startswith("sk-"):
+            raise ServiceError(401, "API keys are not accepted by the API; exchange the key for a JWT "
+                                    "at POST /token/issue first", headers=_CHALLENGE)
+        principal = self.verify(token)
+        if RUN_PERMISSION not in principal.permissions:
+            raise ServiceError(403, f"the principal {principal.id} lacks the `{RUN_PERMISSION}` permission")
+        return principal
+
+
+async def issue_token(request: Request) -> JSONResponse:
+    """`POST /token/issue`: `{"type": "apikey", "key": "sk-..."}` (or the key as the Bearer) -> `{token}`."""
+    tokens: TokenService = request.app.state.tokens
+    key = ""
+    body = await request.body()
+    if body:
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise ServiceError(400, "the body must be JSON: {\"type\": \"apikey\", \"key\": \"sk-...\"}") from None
+        if isinstance(payload, dict):
+            if payload.get("type", "apikey") != "apikey":
+                raise ServiceError(400, "only `type: apikey` is supported by the local token service")
+            key = str(payload.get("key") or "")
+    if not key:
+        header = request.headers.get("authorization", "")
+        key = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if not key:
+        raise ServiceError(400, "send the API key as {\"type\": \"apikey\", \"key\": \"sk-...\"} or as the Bearer")
+    return JSONResponse(tokens.issue(key))

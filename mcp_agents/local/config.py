@@ -1,0 +1,47 @@
+"""What a local service is started with, and what a started one tells its caller."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Tunables of the service, in one place.
+DEFAULT_HEARTBEAT_SECONDS = 15.0
+DEFAULT_TOKEN_TTL_SECONDS = 3600
+LIST_DEFAULT_LIMIT = 50
+LIST_MAX_LIMIT = 200
+WRITE_BATCH_MAX = 512  # jobs committed together by the single writer
+SUBSCRIBER_QUEUE_MAX = 50_000  # a slower SSE client is dropped (it resumes with `since`)
+NOTIFY_ATTEMPTS = 3
+NOTIFY_TIMEOUT_SECONDS = 5.0
+NOTIFY_BACKOFF_SECONDS = 0.5
+SIGNED_URL_TTL_SECONDS = 3600
+SHUTDOWN_TIMEOUT_SECONDS = 5.0
+STARTUP_TIMEOUT_SECONDS = 15.0
+MAX_ARTIFACT_BYTES = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LocalServiceConfig:
+    """How to start the local Agent Runs service (see `run_local_service`)."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = a free port
+    api_key: str | None = field(default=None, repr=False)  # None = load or generate one in data_dir
+    keys_file: Path | None = None  # extra principals (default: <data_dir>/keys.json if present)
+    interactions: Sequence[str] = ()  # extra "module:attribute" interaction sources to load
+    heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
+    token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
+
+
+@dataclass(frozen=True)
+class RunningService:
+    """A started service: where to reach it and the development key to get a token with."""
+
+    base_url: str  # "http://127.0.0.1:PORT/api/v1"
+    sts_url: str  # "http://127.0.0.1:PORT"
+    api_key: str = field(repr=False)
+    data_dir: Path
+    port: int

@@ -1,0 +1,132 @@
+"""What an interaction is, what it is given, and how it is found by name.
+
+An interaction is any object with `name`, `version`, `description`, `resumable` and an async
+`run(ctx)`; `run` posts messages through `ctx`, waits for signals, and returns a result (the run
+completes) or raises `InteractionError` (the run fails with that message). A `resumable`
+interaction is started again after a crash with `ctx.mode == "resume"`; others are failed.
+
+Names are resolved with the seed's syntax: `Name`, `Name@<version>`, `Name@latest`, `Name@draft`.
+User interactions are loaded from `module:attribute` sources (`--interactions`) and from the
+`mcp_agents.interactions` entry point group; the attribute may be an interaction, a class (it is
+instantiated), or a list of either.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from mcp_agents.local.errors import ServiceError
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "mcp_agents.interactions"
+Mode = Literal["new", "restart", "resume", "fork"]
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return str(self.payload.get("message", ""))
+
+
+class InteractionError(Exception):
+    """Raised by an interaction to fail its run with an ERROR message."""
+
+
+class RunContext(Protocol):
+    """What a running interaction can do (implemented by the runtime)."""
+
+    run_id: str
+    data: dict[str, Any]
+    interactive: bool
+    max_iterations: int | None
+    model: str
+    environment: str
+    mode: Mode
+
+    async def post(self, type: str, message: str = "", details: Any = None,
+                   workstream: str | None = None) -> int: ...
+    async def next_signal(self, within: float | None = None) -> Signal | None: ...
+    async def history(self) -> list[dict[str, Any]]: ...
+    async def set_query(self, name: str, value: Any) -> None: ...
+    async def set_title(self, title: str | None = None, topic: str | None = None) -> None: ...
+    async def write_artifact(self, path: str, content: bytes, content_type: str) -> None: ...
+    async def emit_events(self, events: list[dict[str, Any]]) -> None: ...
+    async def spawn_child(self, interaction: str, data: dict[str, Any], interactive: bool = False) -> str: ...
+    async def wait_for_run(self, run_id: str, seconds: float) -> str: ...
+    async def sleep_ms(self, ms: float) -> None: ...
+
+
+@runtime_checkable
+class Interaction(Protocol):
+    name: str
+    version: str
+    description: str
+    resumable: bool
+
+    async def run(self, ctx: RunContext) -> Any: ...
+
+
+class InteractionRegistry:
+    """Interactions by name and version."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, dict[str, Interaction]] = {}
+
+    def register(self, interaction: Interaction) -> None:
+        if not isinstance(interaction, Interaction):
+            raise TypeError(f"{interaction!r} is not an interaction (needs name, version, description, "
+                            "resumable and an async run(ctx))")
+        self._by_name.setdefault(interaction.name, {})[str(interaction.version)] = interaction
+
+    def available(self) -> list[str]:
+        return sorted(f"{name}@{version}" for name, versions in self._by_name.items() for version in versions)
+
+    def resolve(self, ref: str) -> Interaction:
+        """`Name[@version]` -> the interaction; 404 listing the available ones when unknown."""
+        name, _, version = ref.partition("@")
+        versions = self._by_name.get(name) or next(
+            (items for key, items in self._by_name.items() if key.lower() == name.lower()), None)
+        if versions:
+            if not version or version in ("latest", "draft"):
+                return versions[max(versions, key=_version_key)]
+            if version in versions:
+                return versions[version]
+        raise ServiceError(404, f"unknown interaction {ref!r}; available: {', '.join(self.available()) or 'none'}")
+
+    def load(self, source: str) -> None:
+        """Register the interactions of a `module:attribute` source."""
+        module_name, _, attr = source.partition(":")
+        if not module_name or not attr:
+            raise ValueError(f"interaction source {source!r} must look like `package.module:attribute`")
+        target = getattr(importlib.import_module(module_name), attr)
+        for item in _as_list(target):
+            self.register(item() if isinstance(item, type) else item)
+
+    def load_entry_points(self) -> None:
+        for point in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                for item in _as_list(point.load()):
+                    self.register(item() if isinstance(item, type) else item)
+            except Exception:
+                log.exception("cannot load interactions from entry point %s", point.value)
+
+
+def _as_list(target: Any) -> list[Any]:
+    if isinstance(target, list | tuple):
+        return list(target)
+    if isinstance(target, Iterable) and not isinstance(target, str | bytes | type):
+        return list(target)
+    return [target]
+
+
+def _version_key(version: str) -> tuple[int, str]:
+    return (int(version), "") if version.isdigit() else (-1, version)

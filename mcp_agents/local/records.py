@@ -1,0 +1,199 @@
+"""Rows of the database and their wire shapes: runs, messages, workflow runs and artifact metadata.
+
+Functions here take a connection and are meant to run inside `Store.write` / `Store.read` jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from mcp_agents.local.errors import ServiceError
+
+if TYPE_CHECKING:
+    from mcp_agents.local.keys import Principal
+    from mcp_agents.local.store import Store
+
+ACCOUNT = "local"
+PROJECT = "local"
+WORKFLOW_TYPE = "ExecuteConversationWorkflow"
+# create parameters kept as given and returned on the run object
+PARAM_FIELDS = ("data", "environment", "model", "tool_names", "collection_id", "properties", "search_scope",
+                "user_channels", "checkpoint_tokens", "max_iterations", "notify_endpoints", "debug_mode")
+TEMPORAL_STATUS = {"created": "RUNNING", "running": "RUNNING", "completed": "COMPLETED", "failed": "FAILED",
+                   "cancelled": "CANCELED"}
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+MAX_MS = 2**53  # beyond any date a client means, and within SQLite's integers
+
+
+def parse_time(value: str | int | float, what: str) -> int:
+    """Epoch milliseconds from epoch ms (number or digits) or an ISO 8601 date; 400 otherwise."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not -MAX_MS <= value <= MAX_MS:
+            raise ServiceError(400, f"{what}: {value!r} is out of range for epoch milliseconds")
+        return int(value)
+    text = str(value).strip()
+    try:
+        if text.lstrip("-").isdigit():
+            return parse_time(int(text), what)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ServiceError(400, f"{what}: {value!r} is neither epoch milliseconds nor an ISO 8601 date") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _flatten(value: Any) -> str:
+    """Every scalar of a JSON value, space-separated (what full-text search indexes for `data`)."""
+    if isinstance(value, dict):
+        return " ".join(f"{key} {_flatten(item)}" for key, item in value.items())
+    if isinstance(value, list):
+        return " ".join(_flatten(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def insert_run(conn: sqlite3.Connection, rec: dict[str, Any]) -> int:
+    cursor = conn.execute(
+        """INSERT INTO runs (id, interaction, interaction_version, status, visibility, started_by, interactive,
+               started_at, created_at, updated_at, parent_id, forked_from, workflow_run_id, first_workflow_run_id,
+               title, topic, tags, categories, params)
+           VALUES (:id, :interaction, :interaction_version, :status, :visibility, :started_by, :interactive,
+               :started_at, :started_at, :started_at, :parent_id, :forked_from, :workflow_run_id, :workflow_run_id,
+               :title, :topic, :tags, :categories, :params)""",
+        {**rec, "tags": json.dumps(rec["tags"]), "categories": json.dumps(rec["categories"]),
+         "params": json.dumps(rec["params"])},
+    )
+    seq = int(cursor.lastrowid or 0)
+    conn.execute(
+        "INSERT INTO runs_fts (rowid, title, topic, interaction, tags, categories, input) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (seq, rec.get("title") or "", rec.get("topic") or "", rec["interaction"], " ".join(rec["tags"]),
+         " ".join(rec["categories"]), _flatten(rec["params"].get("data"))),
+    )
+    open_workflow_run(conn, rec["id"], rec["workflow_run_id"], rec["started_at"])
+    return seq
+
+
+def open_workflow_run(conn: sqlite3.Connection, run_id: str, wri: str, at: int) -> None:
+    conn.execute("INSERT INTO workflow_runs (id, run_id, started_at, status) VALUES (?, ?, ?, 'running')",
+                 (wri, run_id, at))
+
+
+def set_title(conn: sqlite3.Connection, run_id: str, title: str | None, topic: str | None, at: int) -> None:
+    row = conn.execute("SELECT seq, title, topic FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        return
+    title = title if title is not None else row["title"]
+    topic = topic if topic is not None else row["topic"]
+    conn.execute("UPDATE runs SET title = ?, topic = ?, updated_at = ? WHERE id = ?", (title, topic, at, run_id))
+    conn.execute("UPDATE runs_fts SET title = ?, topic = ? WHERE rowid = ?", (title or "", topic or "", row["seq"]))
+
+
+def get_run(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+    return row
+
+
+def visible_run(conn: sqlite3.Connection, run_id: str, principal: Principal) -> sqlite3.Row:
+    """The run if the principal may see it; 404 otherwise (a private run of someone else does not exist)."""
+    row = get_run(conn, run_id)
+    if row is None or not principal.can_see(row["started_by"], row["visibility"]):
+        raise ServiceError(404, f"agent run {run_id!r} not found")
+    return row
+
+
+def run_to_wire(row: sqlite3.Row) -> dict[str, Any]:
+    params: dict[str, Any] = json.loads(row["params"])
+    out: dict[str, Any] = {
+        "id": row["id"], "account": ACCOUNT, "project": PROJECT, "interaction": row["interaction"],
+        "interaction_name": row["interaction"], "interaction_version": row["interaction_version"],
+        "status": row["status"], "interactive": bool(row["interactive"]),
+    }
+    for name in PARAM_FIELDS:
+        if params.get(name) is not None:
+            out[name] = params[name]
+    out["environment"] = params.get("environment") or "local"
+    out["model"] = params.get("model") or "local-model"
+    out.update({
+        "started_at": iso(row["started_at"]), "started_by": row["started_by"],
+        "tags": json.loads(row["tags"]), "categories": json.loads(row["categories"]),
+        "visibility": row["visibility"], "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"]),
+    })
+    for name in ("title", "topic", "name", "parent_id", "forked_from"):
+        if row[name] is not None:
+            out[name] = row[name]
+    if row["completed_at"] is not None:
+        out["completed_at"] = iso(row["completed_at"])
+    if row["error"]:
+        out["error"] = row["error"]
+    return out
+
+
+def insert_messages(store: Store, conn: sqlite3.Connection, run_id: str, items: list[dict[str, Any]]
+                    ) -> list[dict[str, Any]]:
+    """Store messages (compact wire dicts without `ts`) with fresh, strictly increasing timestamps."""
+    row = conn.execute("SELECT seq, workflow_run_id FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None:
+        raise ServiceError(404, f"agent run {run_id!r} not found")
+    out = []
+    for item in items:
+        message = {**item, "ts": store.next_ts(conn, run_id)}
+        message.setdefault("wri", row["workflow_run_id"])
+        out.append(message)
+    conn.executemany("INSERT INTO messages (run_id, ts, body) VALUES (?, ?, ?)",
+                     [(run_id, m["ts"], json.dumps(m, separators=(",", ":"))) for m in out])
+    texts = [(m["m"], row["seq"]) for m in out if m.get("m")]
+    if texts:
+        conn.executemany("INSERT INTO messages_fts (text, run_seq) VALUES (?, ?)", texts)
+    conn.execute("UPDATE runs SET updated_at = ? WHERE id = ?", (out[-1]["ts"], run_id))
+    return out
+
+
+def list_messages(conn: sqlite3.Connection, run_id: str, since: int = 0) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT body FROM messages WHERE run_id = ? AND ts > ? ORDER BY ts", (run_id, since))
+    return [json.loads(body) for (body,) in rows]
+
+
+def finish_run(conn: sqlite3.Connection, run_id: str, status: str, at: int, result: Any = None,
+               error: str | None = None) -> bool:
+    """Move an active run to a terminal status; False when it was not active (someone else finished it)."""
+    cursor = conn.execute(
+        """UPDATE runs SET status = ?, completed_at = ?, updated_at = ?, result = ?, error = ?
+           WHERE id = ? AND status IN ('created', 'running')""",
+        (status, at, at, json.dumps(result), error, run_id),
+    )
+    if cursor.rowcount == 0:
+        return False
+    conn.execute("UPDATE workflow_runs SET closed_at = ?, status = ?, reason = ? "
+                 "WHERE run_id = ? AND closed_at IS NULL", (at, status, error, run_id))
+    return True
+
+
+def list_artifacts(conn: sqlite3.Connection, run_id: str) -> list[str]:
+    return [path for (path,) in conn.execute("SELECT path FROM artifacts WHERE run_id = ? ORDER BY path", (run_id,))]
+
+
+def artifact_meta(conn: sqlite3.Connection, run_id: str, path: str) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute("SELECT * FROM artifacts WHERE run_id = ? AND path = ?",
+                                           (run_id, path)).fetchone()
+    return row
+
+
+def upsert_artifact(conn: sqlite3.Connection, run_id: str, path: str, content_type: str, size: int, at: int) -> None:
+    conn.execute(
+        """INSERT INTO artifacts (run_id, path, content_type, size, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (run_id, path) DO UPDATE SET content_type = excluded.content_type, size = excluded.size,
+               updated_at = excluded.updated_at""",
+        (run_id, path, content_type, size, at, at),
+    )
+    conn.execute("UPDATE runs SET updated_at = ? WHERE id = ?", (at, run_id))

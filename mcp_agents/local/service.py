@@ -1,0 +1,115 @@
+"""Start and stop the service: `run_local_service` serves the app with uvicorn in the current event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+
+from mcp_agents.local.app import Services, build_app
+from mcp_agents.local.artifacts import ArtifactFiles
+from mcp_agents.local.auth import TokenService, load_secret
+from mcp_agents.local.bus import Bus
+from mcp_agents.local.config import (
+    SHUTDOWN_TIMEOUT_SECONDS,
+    STARTUP_TIMEOUT_SECONDS,
+    LocalServiceConfig,
+    RunningService,
+)
+from mcp_agents.local.interactions.base import InteractionRegistry
+from mcp_agents.local.interactions.demo import Demo
+from mcp_agents.local.interactions.echo import Echo
+from mcp_agents.local.keys import KEYS_FILE, load_dev_key, load_keys
+from mcp_agents.local.runtime import Runtime
+from mcp_agents.local.store import Store
+from mcp_agents.models.paths import API_PREFIX
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal capture: the embedding program (a test, the CLI) owns signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build_registry(sources: tuple[str, ...] | list[str]) -> InteractionRegistry:
+    registry = InteractionRegistry()
+    registry.register(Echo())
+    registry.register(Demo())
+    registry.load_entry_points()
+    for source in sources:
+        registry.load(source)
+    return registry
+
+
+@asynccontextmanager
+async def open_services(config: LocalServiceConfig, dev_key: str, base_url: str) -> AsyncIterator[Services]:
+    """Open the store, recover interrupted runs, and close everything in reverse order."""
+    data_dir = config.data_dir
+    secret = load_secret(data_dir)
+    keys = load_keys(dev_key, config.keys_file or data_dir / KEYS_FILE)
+    registry = build_registry(list(config.interactions))
+    store = Store(data_dir)
+    store.open()
+    bus = Bus()
+    files = ArtifactFiles(data_dir, secret)
+    runtime = Runtime(store, bus, registry, files)
+    services = Services(store=store, bus=bus, runtime=runtime, tokens=TokenService(secret, keys,
+                        config.token_ttl_seconds), files=files, heartbeat_seconds=config.heartbeat_seconds,
+                        base_url=base_url)
+    try:
+        await runtime.recover()
+        yield services
+    finally:
+        bus.close_all()
+        await runtime.stop()
+        await store.close()
+
+
+@asynccontextmanager
+async def run_local_service(config: LocalServiceConfig) -> AsyncIterator[RunningService]:
+    """Serve the local Agent Runs API on a loopback port until the block exits."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    dev_key = load_dev_key(config.data_dir, config.api_key)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when the listener says TCP;
+    # without it Nagle + delayed ACK add ~40 ms to every response.
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((config.host, config.port))
+    port = int(sock.getsockname()[1])
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    root = f"http://{host}:{port}"
+    app = build_app(lambda: open_services(config, dev_key, root + API_PREFIX))
+    server = _Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False,
+                                           timeout_graceful_shutdown=int(SHUTDOWN_TIMEOUT_SECONDS)))
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="mcp-agents-local")
+    try:
+        async with asyncio.timeout(STARTUP_TIMEOUT_SECONDS):
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("the local service stopped while starting")
+                await asyncio.sleep(0.01)
+        yield RunningService(base_url=root + API_PREFIX, sts_url=root, api_key=dev_key, data_dir=config.data_dir,
+                             port=port)
+    finally:
+        services = getattr(app.state, "services", None)
+        if services is not None:
+            services.bus.close_all()  # end open SSE streams, or uvicorn would wait for them
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(task), SHUTDOWN_TIMEOUT_SECONDS * 2)
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        sock.close()

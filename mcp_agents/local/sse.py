@@ -1,0 +1,87 @@
+"""`GET /agents/{id}/stream`: Server-Sent Events of a run's messages.
+
+Subscribe first, then read the history, so nothing committed in between is missed; live
+messages not newer than the last one sent are skipped. `skipHistory=true` replays only what is
+newer than `since` (nothing without `since`). A `: ping` comment goes out every heartbeat
+interval; the stream ends after the run's final message (or at once for a finished run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+
+from mcp_agents.local import records
+from mcp_agents.local.bus import CLOSED, END, Subscription
+from mcp_agents.local.errors import ServiceError
+from mcp_agents.models import TERMINAL_STATUSES
+
+if TYPE_CHECKING:
+    from mcp_agents.local.app import Services
+
+HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+
+
+def _frame(message: dict[str, Any]) -> str:
+    return f"id: {message['ts']}\ndata: {json.dumps(message, separators=(',', ':'))}\n\n"
+
+
+async def stream(request: Request) -> StreamingResponse:
+    services: Services = request.app.state.services
+    principal = services.tokens.authenticate(request, allow_query=True)
+    run_id = request.path_params["run_id"]
+    since = parse_since(request.query_params.get("since"))
+    skip_history = request.query_params.get("skipHistory", "").lower() in ("true", "1", "yes")
+    subscription = services.bus.subscribe(run_id)
+    try:
+        row = await services.store.read(lambda conn: records.visible_run(conn, run_id, principal))
+        replay_from = since if not skip_history else (since if since > 0 else None)
+        history = [] if replay_from is None else await services.store.read(
+            lambda conn: records.list_messages(conn, run_id, replay_from))
+    except BaseException:
+        subscription.bus.unsubscribe(subscription)
+        raise
+    finished = row["status"] in TERMINAL_STATUSES
+    body = _events(subscription, history, since, finished, services.heartbeat_seconds)
+    return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
+
+
+def parse_since(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 0
+    try:
+        value = float(raw)
+        if not 0 <= value <= 2**53:
+            raise ValueError(raw)
+        return int(value)
+    except ValueError:
+        raise ServiceError(400, f"since must be epoch milliseconds (0 or more), not {raw[:40]!r}") from None
+
+
+async def _events(subscription: Subscription, history: list[dict[str, Any]], since: int, finished: bool,
+                  heartbeat: float) -> AsyncIterator[str]:
+    with subscription:
+        last = since
+        for message in history:
+            last = message["ts"]
+            yield _frame(message)
+        if finished:
+            return
+        yield ": connected\n\n"
+        while True:
+            try:
+                item = await asyncio.wait_for(subscription.queue.get(), heartbeat)
+            except TimeoutError:
+                yield ": ping\n\n"
+                continue
+            if item is END or item is CLOSED:
+                return
+            if item["ts"] <= last:
+                continue
+            last = item["ts"]
+            yield _frame(item)

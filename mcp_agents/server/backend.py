@@ -1,0 +1,42 @@
+"""Which Agent Runs service the server talks to: a remote one with credentials, else the embedded one.
+
+With `VERTESIA_API_KEY` or `VERTESIA_TOKEN` the server is a client of that service (URL, region and
+token service from the settings). With neither, it starts the local service in-process on its data
+directory and talks to it over loopback, so `mcp-agents serve` works with no account anywhere.
+The choice is announced on stderr through logging; stdout belongs to the protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from mcp_agents.client import AgentRunsClient
+from mcp_agents.server.deps import ServerDeps
+from mcp_agents.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def open_backend(settings: Settings) -> AsyncIterator[ServerDeps]:
+    """The server's dependencies for its whole life: a client, and the local service when embedded."""
+    if not settings.uses_local_service:
+        async with AgentRunsClient.from_settings(settings) as client:
+            logger.info("using the Agent Runs service at %s", settings.api_url)
+            yield ServerDeps(settings=settings, client=client)
+        return
+    from mcp_agents.local import LocalServiceConfig, run_local_service
+
+    config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None)
+    async with run_local_service(config) as service:
+        # WARNING so that it shows at the default log level: the user should know where runs live.
+        logger.warning(
+            "no VERTESIA_API_KEY or VERTESIA_TOKEN: using the embedded local service at %s (data in %s)",
+            service.base_url, service.data_dir,
+        )
+        async with AgentRunsClient(
+            base_url=service.base_url, api_key=service.api_key, sts_url=service.sts_url, timeout=settings.timeout,
+        ) as client:
+            yield ServerDeps(settings=settings, client=client, local=service)

@@ -1,0 +1,358 @@
+"""Resource subscriptions in both protocol eras: a subscribed run is followed and each change announced.
+
+Handshake era (2025-11-25): `resources/subscribe` / `resources/unsubscribe` handlers (MCPServer has
+no public hook, so they go on the low-level server) record the session; updates go out with
+`session.send_resource_updated`. Modern era (2026-07-28): `subscriptions/listen` streams are fed
+by the server's `SubscriptionBus`; a thin wrapper around the SDK's listen handler tells the watcher
+which runs the stream wants for as long as it is open.
+
+One follow task per (credential, run) streams the run's messages (`client.messages.stream`) in the
+lifespan's task group and announces `agent-run://{id}/messages` for each new message and
+`agent-run://{id}` when the status or the artifacts change. Follows are reference-counted and
+stopped when the last subscriber goes; their number is bounded. Updates are delivered only to
+subscribers using the credential the follow runs with, so a caller never hears about a run
+through someone else's access.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskGroup
+from mcp.server import MCPServer, ServerRequestContext
+from mcp.server.session import ServerSession
+from mcp.server.subscriptions import ResourceUpdated, ServerEvent
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
+
+from mcp_agents.client import AgentRunsError, NotFoundError
+from mcp_agents.models import AgentMessage, MessageType
+from mcp_agents.server.deps import ServerDeps, caller_bearer, client_with, credential_key, lifespan_deps
+from mcp_agents.server.uris import artifact_uri, messages_uri, parse_run_uri, run_uri
+
+if TYPE_CHECKING:
+    from mcp_agents.client import AgentRunsClient
+
+logger = logging.getLogger(__name__)
+
+MAX_FOLLOWED_RUNS = 64  # distinct (credential, run) pairs followed at once
+MAX_SUBSCRIPTIONS_PER_SESSION = 64
+STATUS_CHECK_INTERVAL = 1.0  # seconds between status/artifact checks while messages flow
+# Messages after which the run's status or artifacts are likely to have changed: check at once.
+_CHECK_NOW = frozenset({
+    MessageType.ANSWER, MessageType.COMPLETE, MessageType.TERMINATED, MessageType.ERROR, MessageType.IDLE,
+    MessageType.RESTARTING, MessageType.QUESTION, MessageType.REQUEST_INPUT,
+})
+
+FollowKey = tuple[str, str]  # (credential key, run id)
+
+
+@dataclass(frozen=True)
+class RunUpdated(ResourceUpdated):
+    """A `ResourceUpdated` only for listen streams opened with the credential that observed it."""
+
+    credential: str = ""
+
+
+class CredentialBus:
+    """An in-process `SubscriptionBus` that remembers which credential opened each listen stream.
+
+    `subscribe` runs inside the listen request, where the caller's bearer is known; `RunUpdated`
+    events then reach only the streams of the same credential. Other events reach every stream.
+    """
+
+    def __init__(self) -> None:
+        self._listeners: dict[object, tuple[str, Callable[[ServerEvent], None]]] = {}
+
+    async def publish(self, event: ServerEvent) -> None:
+        only = event.credential if isinstance(event, RunUpdated) else None
+        for credential, listener in list(self._listeners.values()):
+            if only is not None and credential != only:
+                continue
+            try:
+                listener(event)
+            except Exception:  # fan-out boundary: one bad listener must not starve the others
+                logger.exception("subscription listener raised; continuing")
+        await anyio.lowlevel.checkpoint()
+
+    def subscribe(self, listener: Callable[[ServerEvent], None]) -> Callable[[], None]:
+        token = object()
+        self._listeners[token] = (credential_key(caller_bearer()), listener)
+
+        def unsubscribe() -> None:
+            self._listeners.pop(token, None)
+
+        return unsubscribe
+
+
+@dataclass
+class _SessionSubscription:
+    session: ServerSession
+    credential: str
+    uris: set[str]
+
+
+class RunWatcher:
+    """Follows subscribed runs and announces their changes to both eras' subscribers."""
+
+    def __init__(self, bus: CredentialBus, task_group: TaskGroup) -> None:
+        self._bus = bus
+        self._tg = task_group
+        self._refs: dict[FollowKey, int] = {}
+        self._scopes: dict[FollowKey, anyio.CancelScope] = {}
+        self._sessions: dict[int, _SessionSubscription] = {}
+
+    @classmethod
+    @asynccontextmanager
+    async def running(cls, bus: CredentialBus) -> AsyncIterator[RunWatcher]:
+        """A watcher whose follow tasks live (and die) with the server's lifespan."""
+        async with anyio.create_task_group() as tg:
+            watcher = cls(bus, tg)
+            try:
+                yield watcher
+            finally:
+                tg.cancel_scope.cancel()
+
+    @property
+    def followed(self) -> int:
+        """How many runs are being followed right now (for tests and diagnostics)."""
+        return len(self._scopes)
+
+    # --- reference counting -------------------------------------------------------------------
+    async def acquire(self, client: AgentRunsClient, credential: str, run_id: str) -> None:
+        """Follow `run_id` with `client` until every `acquire` has been matched by a `release`.
+
+        A new follow reads the run's state before returning, so that every change after the
+        subscription is acknowledged is announced. Raises `AgentRunsError` when the run cannot be read.
+        """
+        key = (credential, run_id)
+        if key not in self._refs and len(self._refs) >= MAX_FOLLOWED_RUNS:
+            raise MCPError(INVALID_PARAMS, f"too many subscribed runs (at most {MAX_FOLLOWED_RUNS}); "
+                                           "unsubscribe from finished runs first")
+        self._refs[key] = self._refs.get(key, 0) + 1
+        if key in self._scopes:
+            return
+        scope = anyio.CancelScope()
+        self._scopes[key] = scope  # reserved before the await: a concurrent acquire shares this follow
+        follower = _Follower(self, client, credential, run_id)
+        try:
+            await follower.baseline()
+        except BaseException:
+            self.release(credential, run_id)
+            raise
+        self._tg.start_soon(self._follow, follower, key, scope)
+
+    def release(self, credential: str, run_id: str) -> None:
+        key = (credential, run_id)
+        left = self._refs.get(key, 0) - 1
+        if left > 0:
+            self._refs[key] = left
+            return
+        self._refs.pop(key, None)
+        scope = self._scopes.pop(key, None)
+        if scope is not None:
+            scope.cancel()
+
+    # --- handshake era ------------------------------------------------------------------------
+    async def subscribe_session(self, session: ServerSession, credential: str, uri: str,
+                                client: AgentRunsClient) -> None:
+        resource = parse_run_uri(uri)
+        if resource is None:
+            raise MCPError(INVALID_PARAMS, f"cannot subscribe to {uri!r}: only agent-run:// URIs can be subscribed")
+        key = _connection_key(session)
+        entry = self._sessions.get(key)
+        if entry is None:
+            entry = _SessionSubscription(session, credential, set())
+            self._sessions[key] = entry
+            _on_connection_close(session, lambda: self.drop_session(session))
+        if uri in entry.uris:
+            return
+        if len(entry.uris) >= MAX_SUBSCRIPTIONS_PER_SESSION:
+            raise MCPError(INVALID_PARAMS, f"at most {MAX_SUBSCRIPTIONS_PER_SESSION} subscriptions per session")
+        entry.uris.add(uri)
+        try:
+            await self.acquire(client, credential, resource.run_id)
+        except BaseException:
+            entry.uris.discard(uri)
+            raise
+
+    def unsubscribe_session(self, session: ServerSession, uri: str) -> None:
+        entry = self._sessions.get(_connection_key(session))
+        resource = parse_run_uri(uri)
+        if entry is None or resource is None or uri not in entry.uris:
+            return
+        entry.uris.discard(uri)
+        self.release(entry.credential, resource.run_id)
+        if not entry.uris:
+            self._sessions.pop(_connection_key(session), None)
+
+    def drop_session(self, session: ServerSession) -> None:
+        """Release everything a closed connection subscribed to."""
+        entry = self._sessions.pop(_connection_key(session), None)
+        if entry is None:
+            return
+        for uri in entry.uris:
+            resource = parse_run_uri(uri)
+            if resource is not None:
+                self.release(entry.credential, resource.run_id)
+
+    # --- following ----------------------------------------------------------------------------
+    async def _follow(self, follower: _Follower, key: FollowKey, scope: anyio.CancelScope) -> None:
+        run_id = key[1]
+        try:
+            with scope:
+                await follower.run()
+        except AgentRunsError as exc:
+            logger.info("stopped following run %s: %s", run_id, exc)
+        except Exception:  # a follow task must never take the server's task group down
+            logger.exception("following run %s failed", run_id)
+        finally:
+            if self._scopes.get(key) is scope:
+                del self._scopes[key]
+
+    async def announce(self, credential: str, uris: list[str]) -> None:
+        """Tell every subscriber of `uris` (with this credential) that they changed."""
+        for uri in uris:
+            await self._bus.publish(RunUpdated(uri=uri, credential=credential))
+        for entry in list(self._sessions.values()):
+            if entry.credential != credential:
+                continue
+            for uri in uris:
+                if uri in entry.uris:
+                    await entry.session.send_resource_updated(uri)
+
+
+class _Follower:
+    """One run's follow: the message stream, plus status and artifact checks."""
+
+    def __init__(self, watcher: RunWatcher, client: AgentRunsClient, credential: str, run_id: str) -> None:
+        self.watcher, self.client, self.credential, self.run_id = watcher, client, credential, run_id
+        self.status = ""
+        self.artifacts: set[str] = set()
+        self.last_check = -math.inf
+        self.since = 0
+
+    async def baseline(self) -> None:
+        """The state that changes are measured from: status, artifacts, last message."""
+        run = await self.client.runs.retrieve(self.run_id)
+        self.status = run.status
+        self.artifacts = set(await self.client.artifacts.list(self.run_id))
+        history = await self.client.messages.retrieve(self.run_id)
+        self.since = max((m.timestamp or 0 for m in history), default=0)
+        self.last_check = anyio.current_time()
+
+    async def run(self) -> None:
+        since = self.since
+        async for message in self.client.messages.stream(self.run_id, since=since or None):
+            if message.timestamp is not None and message.timestamp <= since:
+                continue  # the stream replays from `since` inclusively on some services
+            await self.watcher.announce(self.credential, [messages_uri(self.run_id)])
+            if self._should_check(message):
+                await self._check()
+        await self._check()
+
+    def _should_check(self, message: AgentMessage) -> bool:
+        return message.type in _CHECK_NOW or anyio.current_time() - self.last_check >= STATUS_CHECK_INTERVAL
+
+    async def _check(self) -> None:
+        self.last_check = anyio.current_time()
+        changed: list[str] = []
+        run = await self.client.runs.retrieve(self.run_id)
+        try:
+            artifacts = set(await self.client.artifacts.list(self.run_id))
+        except NotFoundError:
+            artifacts = set(self.artifacts)
+        new = sorted(artifacts - self.artifacts)
+        if run.status != self.status or new:
+            changed.append(run_uri(self.run_id))
+        changed.extend(artifact_uri(self.run_id, path) for path in new)
+        self.status, self.artifacts = run.status, artifacts
+        if changed:
+            await self.watcher.announce(self.credential, changed)
+
+
+def _connection_of(session: ServerSession) -> object:
+    # `ctx.session` is a per-request proxy; subscriptions belong to the client's connection, which
+    # the SDK gives tools (`Context.connection`) but keeps private on the session of low-level
+    # handlers. Entries hold the session, hence the connection, so its id is never reused meanwhile.
+    return getattr(session, "_connection", session)
+
+
+def _connection_key(session: ServerSession) -> int:
+    return id(_connection_of(session))
+
+
+def _on_connection_close(session: ServerSession, callback: Callable[[], None]) -> None:
+    # Per-connection teardown releases the connection's follows; without it they end with their run.
+    stack = getattr(_connection_of(session), "exit_stack", None)
+    if stack is not None:
+        stack.callback(callback)
+
+
+def _watching(ctx: ServerRequestContext[Any, Any]) -> tuple[ServerDeps, RunWatcher]:
+    deps = lifespan_deps(ctx.lifespan_context)
+    if deps.watcher is None:
+        raise RuntimeError("mcp-agents server used without its lifespan")
+    return deps, deps.watcher
+
+
+def register_subscriptions(server: MCPServer[ServerDeps]) -> None:
+    """The handshake era's subscribe/unsubscribe handlers and the modern era's listen wrapper."""
+    lowlevel = server._lowlevel_server  # no public hook for these in MCPServer 2.3 (see the SDK guide)
+
+    async def on_subscribe(ctx: ServerRequestContext[Any, Any], params: SubscribeRequestParams) -> EmptyResult:
+        deps, watcher = _watching(ctx)
+        uri = str(params.uri)
+        resource = parse_run_uri(uri)
+        if resource is None:
+            raise MCPError(INVALID_PARAMS, f"cannot subscribe to {uri!r}: only agent-run:// URIs can be subscribed")
+        bearer = caller_bearer()
+        try:
+            await watcher.subscribe_session(ctx.session, credential_key(bearer), uri, client_with(deps, bearer))
+        except NotFoundError:
+            raise MCPError(INVALID_PARAMS, f"no run {resource.run_id!r} (or it is not visible to you)",
+                           data={"uri": uri}) from None
+        except AgentRunsError as exc:
+            raise MCPError(INVALID_PARAMS, f"cannot subscribe to {uri}: {exc}", data={"uri": uri}) from None
+        return EmptyResult()
+
+    async def on_unsubscribe(ctx: ServerRequestContext[Any, Any], params: UnsubscribeRequestParams) -> EmptyResult:
+        _, watcher = _watching(ctx)
+        watcher.unsubscribe_session(ctx.session, str(params.uri))
+        return EmptyResult()
+
+    lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, on_subscribe)
+    lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, on_unsubscribe)
+
+    listen = lowlevel.get_request_handler("subscriptions/listen")
+    if listen is None:
+        return
+    inner = listen.handler
+
+    async def on_listen(ctx: ServerRequestContext[Any, Any], params: Any) -> Any:
+        deps, watcher = _watching(ctx)
+        bearer = caller_bearer()
+        credential, client = credential_key(bearer), client_with(deps, bearer)
+        run_ids = {r.run_id for uri in params.notifications.resource_subscriptions or ()
+                   if (r := parse_run_uri(uri)) is not None}
+        acquired: list[str] = []
+        try:
+            for run_id in sorted(run_ids):
+                try:
+                    await watcher.acquire(client, credential, run_id)
+                except AgentRunsError as exc:  # an unreadable run never fires, like any unknown URI
+                    logger.info("listen: not following run %s: %s", run_id, exc)
+                    continue
+                acquired.append(run_id)
+            return await inner(ctx, params)
+        finally:
+            for run_id in acquired:
+                watcher.release(credential, run_id)
+
+    lowlevel.add_request_handler("subscriptions/listen", listen.params_type, on_listen)

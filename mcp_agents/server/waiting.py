@@ -1,0 +1,394 @@
+"""Following one or many runs while a tool waits: live progress, questions, bounded time.
+
+Each run is followed concurrently (`messages.retrieve` for what is already stored, then
+`messages.stream` for what comes), and every message is relayed at once as a progress
+notification. A wait ends when any or all runs are settled (done, or waiting on a question
+nobody here can answer), or when its time is up; it never touches the runs themselves, so a
+cancelled wait leaves them running.
+
+Questions go to the human when the client can ask one: in the handshake era with a live
+`elicitation/create` bounded by the remaining time, in the 2026-07-28 era by returning an
+`InputRequiredResult` whose sealed `request_state` carries the cursors, so that the client's
+retry sends the answer as `UserInput` and goes on waiting where this round stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import anyio
+import anyio.abc
+from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schema
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
+from mcp_types.version import is_version_at_least
+from pydantic import BaseModel, Field
+
+from mcp_agents.client import AgentRunsClient
+from mcp_agents.client.errors import AgentRunsError
+from mcp_agents.models import TERMINAL_STATUSES, AgentMessage, AgentRun, MessageType
+from mcp_agents.models.messages import INPUT_TYPES
+from mcp_agents.server.rendering import clip, message_gist, progress_line, short_id, work_units
+from mcp_agents.server.tools.results import MessageDigest, RunsUpdate, RunUpdate, next_step_for
+
+logger = logging.getLogger(__name__)
+
+Until = Literal["any", "all"]
+INPUT_REQUIRED_VERSION = "2026-07-28"
+STATE_VERSION = 1
+LAST_LINES = 5
+MAX_TOOLS = 12
+HISTORY_RELAY = 20
+QUESTION_MAX = 1500
+ANSWER_KEY = "answer:"
+MIN_SETUP_SECONDS = 5.0
+STATUS_POLLS = 10
+STATUS_POLL_SECONDS = 0.1
+
+
+class HumanAnswer(BaseModel):
+    """The form a human sees when a run asks a question."""
+
+    answer: str = Field(description="Your answer to the agent")
+
+
+@dataclass
+class Watch:
+    """What a wait knows about one run."""
+
+    run_id: str
+    since: int
+    status: str = "unknown"
+    interaction: str | None = None
+    done: bool = False
+    count: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    tools: list[str] = field(default_factory=list)
+    last: deque[str] = field(default_factory=lambda: deque(maxlen=LAST_LINES))
+    answer: str | None = None
+    question: str | None = None
+    question_ts: int | None = None
+    eliciting: bool = False
+    declined: bool = False
+    error: str | None = None
+    note: str | None = None
+    units: tuple[int, int] | None = None
+    ended: bool = False
+    caught_up: bool = False
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more to wait for: history read, and the run is done or waits on an unanswered question."""
+        return self.caught_up and (self.done or (self.question is not None and not self.eliciting))
+
+    def take(self, message: AgentMessage) -> None:
+        """Account for one message of this run (or of a child it reports on)."""
+        self.count += 1
+        self.by_type[message.type.value] += 1
+        if message.timestamp is not None and message.timestamp > self.since:
+            self.since = message.timestamp
+        tool = message.tool_name
+        if tool and tool not in self.tools and len(self.tools) < MAX_TOOLS:
+            self.tools.append(tool)
+        if message.type not in (MessageType.STREAMING_CHUNK, MessageType.ANSWER, *INPUT_TYPES):
+            gist = message_gist(message)
+            if gist:
+                self.last.append(f"{message.type.value} {clip(message.workstream_id, 30)}: {clip(gist, 160)}")
+        units = work_units(message)
+        if units is not None:
+            self.units = units
+        if message.child_run_id:
+            return
+        if message.asks_for_input:
+            self.question, self.question_ts = message.message or "(the agent asks for input)", message.timestamp
+            self.declined = False
+        elif self.question is not None and message.type not in (MessageType.IDLE, MessageType.STREAMING_CHUNK):
+            self.question = None  # the run went on: the question was answered
+        final = message.type is MessageType.COMPLETE and message.ends_run and self.answer is None
+        if message.message and (message.type is MessageType.ANSWER or final):
+            self.answer = message.message
+        elif message.type is MessageType.ERROR and message.message:
+            self.error = message.message
+        if message.ends_run:
+            self.ended = True  # `done` once the run's record says so too (see `Waiter.settle_status`)
+
+    def see(self, run: AgentRun) -> None:
+        self.status = run.status
+        self.interaction = run.interaction_name or run.interaction or self.interaction
+        if run.status in TERMINAL_STATUSES:
+            self.done = True
+            self.question = None
+            if run.status == "failed" and not self.error:
+                self.error = "the run failed"
+
+    def result(self) -> RunUpdate:
+        units = f"{self.units[0]}/{self.units[1]}" if self.units else None
+        digest = MessageDigest(count=self.count, by_type=dict(self.by_type), tools=list(self.tools),
+                               last=list(self.last))
+        return RunUpdate(run_id=self.run_id, status=self.status, interaction=self.interaction, done=self.done,
+                         cursor=self.since, messages=digest, progress=units, answer=self.answer,
+                         question=self.question[:QUESTION_MAX] if self.question else None, error=self.error,
+                         note=self.note)
+
+    def dump(self) -> dict[str, Any]:
+        return {"since": self.since, "count": self.count, "by_type": dict(self.by_type), "tools": self.tools,
+                "last": list(self.last), "status": self.status, "interaction": self.interaction,
+                "question": self.question, "question_ts": self.question_ts, "answer": self.answer,
+                "error": self.error, "units": list(self.units) if self.units else None, "ended": self.ended}
+
+    @classmethod
+    def load(cls, run_id: str, raw: Mapping[str, Any]) -> Watch:
+        watch = cls(run_id, int(raw.get("since", 0)), status=str(raw.get("status", "unknown")),
+                    interaction=raw.get("interaction"), count=int(raw.get("count", 0)),
+                    by_type=Counter({str(k): int(v) for k, v in dict(raw.get("by_type", {})).items()}),
+                    tools=[str(t) for t in raw.get("tools", [])][:MAX_TOOLS],
+                    question=raw.get("question"), question_ts=raw.get("question_ts"), answer=raw.get("answer"),
+                    error=raw.get("error"), ended=bool(raw.get("ended")))
+        units = raw.get("units")
+        if isinstance(units, list) and len(units) == 2:
+            watch.units = (int(units[0]), int(units[1]))
+        watch.last.extend(str(line) for line in raw.get("last", []))
+        return watch
+
+
+def can_elicit(ctx: Context[Any, Any]) -> bool:
+    """The client declared form elicitation (and, before 2026-07-28, the transport can reach it)."""
+    caps = ctx.client_capabilities
+    elicitation = caps.elicitation if caps is not None else None
+    if elicitation is None or (elicitation.form is None and elicitation.url is not None):
+        return False
+    return modern(ctx) or bool(ctx.session.can_send_request)
+
+
+def modern(ctx: Context[Any, Any]) -> bool:
+    version = ctx.protocol_version
+    return version is not None and is_version_at_least(version, INPUT_REQUIRED_VERSION)
+
+
+def question_text(watch: Watch) -> str:
+    return f"Agent run {short_id(watch.run_id)} asks (agent-written text):\n{clip(watch.question or '', QUESTION_MAX)}"
+
+
+class Waiter:
+    """One wait over one or many runs; `run()` returns the update, or the input the client must supply."""
+
+    def __init__(self, ctx: Context[Any, Any], client: AgentRunsClient, tool: str, run_ids: Sequence[str],
+                 since: Mapping[str, int] | None, until: Until, timeout: float, *, may_ask: bool = True) -> None:
+        self.ctx = ctx
+        self.client = client
+        self.tool = tool
+        self.until = until
+        self.timeout = timeout
+        self.watches = {run_id: Watch(run_id, int((since or {}).get(run_id, 0))) for run_id in run_ids}
+        self.relayed = 0
+        self.ask_lock = anyio.Lock()
+        self.elicit = may_ask and can_elicit(ctx)
+        self.input_needed = False
+        self.group: anyio.abc.TaskGroup | None = None
+        self.resumed: bool | None = None
+
+    # -- the sealed state of the 2026-07-28 input-required round trip --------------------------------------
+
+    def resume(self) -> bool:
+        """Restore the previous round from `request_state`; True when this call is a retry."""
+        self.resumed = False
+        raw = self.ctx.request_state
+        if not raw:
+            return False
+        try:
+            state = json.loads(raw)
+        except ValueError:
+            return False
+        if not isinstance(state, dict) or state.get("v") != STATE_VERSION or state.get("tool") != self.tool:
+            return False
+        runs = state.get("runs")
+        if not isinstance(runs, dict) or not runs:
+            return False
+        self.watches = {run_id: Watch.load(run_id, raw_watch) for run_id, raw_watch in runs.items()}
+        self.relayed = int(state.get("relayed", 0))  # progress keeps increasing across rounds
+        self.resumed = True
+        return True
+
+    def state(self) -> str:
+        return json.dumps({"v": STATE_VERSION, "tool": self.tool, "relayed": self.relayed,
+                           "runs": {run_id: watch.dump() for run_id, watch in self.watches.items()}},
+                          separators=(",", ":"))
+
+    async def apply_answers(self) -> None:
+        """Send the human's answers from the retry as UserInput; a decline leaves the question to the model."""
+        responses = self.ctx.input_responses or {}
+        for key, response in responses.items():
+            watch = self.watches.get(key.removeprefix(ANSWER_KEY)) if key.startswith(ANSWER_KEY) else None
+            if watch is None or not isinstance(response, ElicitResult):
+                continue
+            content = response.content or {}
+            answer = content.get("answer") if response.action == "accept" else None
+            if isinstance(answer, str) and answer.strip():
+                await self.send_answer(watch, answer)
+            else:
+                watch.declined = True
+                watch.note = f"the user did not answer ({response.action})"
+
+    async def send_answer(self, watch: Watch, answer: str) -> None:
+        await self.client.communication.send_signal(watch.run_id, "UserInput", {"message": answer})
+        watch.note = f"the user answered: {clip(answer, 120)}"
+        watch.question = None
+        watch.declined = False
+
+    def input_required(self) -> InputRequiredResult:
+        schema = render_elicitation_schema(HumanAnswer)
+        requests = {ANSWER_KEY + watch.run_id: ElicitRequest(params=ElicitRequestFormParams(
+            message=question_text(watch), requested_schema=schema))
+            for watch in self.watches.values() if watch.question is not None and watch.eliciting}
+        return InputRequiredResult(input_requests=requests, request_state=self.state())
+
+    # -- following ------------------------------------------------------------------------------------
+
+    def satisfied(self) -> bool:
+        settled = [watch.settled for watch in self.watches.values()]
+        return any(settled) if self.until == "any" else all(settled)
+
+    async def relay(self, run_id: str, message: AgentMessage) -> None:
+        """One progress notification per message (streaming chunks excepted).
+
+        `progress` counts relayed messages, so it always increases; `total` is sent once every
+        followed run has told its work (plan steps, or a `total` in its details): the messages so
+        far plus the units still to do, an estimate that reaches `progress` when the work is done.
+        """
+        if message.type is MessageType.STREAMING_CHUNK:
+            return
+        self.relayed += 1
+        total: float | None = None
+        known = [watch.units for watch in self.watches.values() if not watch.done]
+        if known and all(units is not None for units in known):
+            total = self.relayed + sum(units[1] - units[0] for units in known if units is not None)
+        await self.ctx.report_progress(self.relayed, total, progress_line(run_id, message))
+
+    async def on_question(self, watch: Watch) -> None:
+        """A live question: ask the human if the client can, else leave it for the model."""
+        if not self.elicit or watch.declined or watch.question is None:
+            return
+        if modern(self.ctx):
+            watch.eliciting = True
+            self.input_needed = True
+            if self.group is not None:
+                self.group.cancel_scope.cancel()
+            return
+        watch.eliciting = True
+        try:
+            async with self.ask_lock:
+                outcome = await self.ctx.elicit(question_text(watch), HumanAnswer)
+        except anyio.get_cancelled_exc_class():
+            watch.note = "the wait ended before the user answered"
+            raise
+        except Exception as exc:  # a client that fails the request: the model answers instead
+            logger.info("elicitation failed: %s", type(exc).__name__)
+            watch.note = "could not ask the user"
+            watch.declined = True
+            return
+        finally:
+            watch.eliciting = False
+        if isinstance(outcome, AcceptedElicitation) and outcome.data.answer.strip():
+            await self.send_answer(watch, outcome.data.answer)
+        else:
+            watch.declined = True
+            watch.note = f"the user did not answer ({outcome.action})"
+
+    async def follow(self, watch: Watch) -> None:
+        try:
+            stored = await self.client.messages.retrieve(watch.run_id, since=watch.since)
+            for index, message in enumerate(stored):
+                watch.take(message)
+                if index >= len(stored) - HISTORY_RELAY:
+                    await self.relay(watch.run_id, message)
+            watch.caught_up = True
+            await self.check(watch)
+            if not watch.done and not watch.ended:
+                async for message in self.client.messages.stream(watch.run_id, since=watch.since):
+                    watch.take(message)
+                    await self.relay(watch.run_id, message)
+                    await self.check(watch)
+                watch.done = True
+            await self.settle_status(watch)
+        except AgentRunsError as exc:
+            watch.caught_up = True
+            watch.error = f"following the run failed: {exc}"
+            watch.done = watch.done or watch.status in TERMINAL_STATUSES
+            watch.note = "the wait stopped following this run; wait again to resume"
+            watch.question = None if watch.done else watch.question
+            watch.declined = True
+            self.stop_if_satisfied(force=True)
+            return
+        self.stop_if_satisfied()
+
+    async def settle_status(self, watch: Watch) -> None:
+        """The run's status once its stream ended; the record can lag the end-of-run message a moment."""
+        for attempt in range(STATUS_POLLS):
+            if watch.status in TERMINAL_STATUSES:
+                return
+            if attempt:
+                await anyio.sleep(STATUS_POLL_SECONDS)
+            watch.see(await self.client.runs.retrieve(watch.run_id))
+
+    async def check(self, watch: Watch) -> None:
+        if watch.question is not None and not watch.done:
+            await self.on_question(watch)
+        self.stop_if_satisfied()
+
+    def stop_if_satisfied(self, force: bool = False) -> None:
+        if self.group is not None and (self.satisfied() or (force and self.until == "any")):
+            self.group.cancel_scope.cancel()
+
+    async def run(self) -> RunsUpdate | InputRequiredResult:
+        """Wait; call `resume()` first when the caller must know whether this is a retry."""
+        deadline = time.monotonic() + self.timeout
+        if self.resumed is None:
+            self.resume()
+        try:
+            with anyio.fail_after(max(self.timeout, MIN_SETUP_SECONDS)):
+                if self.resumed:
+                    await self.apply_answers()
+                for run_id, run in zip(self.watches, await self._retrieve_all(), strict=True):
+                    self.watches[run_id].see(run)
+        except TimeoutError:
+            raise ToolError(f"the Agent Runs service did not answer within {self.timeout:g} s; retry") from None
+        with anyio.move_on_after(max(deadline - time.monotonic(), 0)) as scope:
+            async with anyio.create_task_group() as group:
+                self.group = group
+                for watch in self.watches.values():
+                    if watch.question is not None and watch.declined:
+                        watch.caught_up = True  # the user declined this round: the question goes to the model
+                    else:
+                        group.start_soon(self.follow, watch)
+        self.group = None
+        timed_out = scope.cancelled_caught
+        if self.input_needed:
+            return self.input_required()
+        update = RunsUpdate(runs=[watch.result() for watch in self.watches.values()], timed_out=timed_out)
+        update.next_step = next_step_for(update)
+        return update
+
+    async def _retrieve_all(self) -> list[AgentRun]:
+        """Every run at once; the first failure is raised as itself (not as an exception group)."""
+        runs: dict[str, AgentRun] = {}
+        failures: list[AgentRunsError] = []
+
+        async def one(run_id: str) -> None:
+            try:
+                runs[run_id] = await self.client.runs.retrieve(run_id)
+            except AgentRunsError as exc:
+                failures.append(exc)
+
+        async with anyio.create_task_group() as group:
+            for run_id in self.watches:
+                group.start_soon(one, run_id)
+        if failures:
+            raise failures[0]
+        return [runs[run_id] for run_id in self.watches]

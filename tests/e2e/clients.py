@@ -1,0 +1,87 @@
+"""MCP clients of the end-to-end tests: the Python SDK over stdio and over streamable HTTP."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx2
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import CallToolResult
+
+from tests.e2e.processes import HttpServer, Service
+
+MODES = ["auto", "legacy"]
+CALL_TIMEOUT = 40.0  # one tool call, never reached when things work
+MAX_WAITS = 10
+
+
+@asynccontextmanager
+async def stdio(service: Service, mode: str, **options: Any) -> AsyncIterator[Client]:
+    env = service.env(**options.pop("env", {}))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_agents", "serve"], env=env)
+    async with Client(params, mode=mode, **options) as mcp:
+        yield mcp
+
+
+@asynccontextmanager
+async def http(server: HttpServer, mode: str, *, bearer: str | None = None, **options: Any) -> AsyncIterator[Client]:
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=60)) as transport_client, \
+            Client(streamable_http_client(server.url, http_client=transport_client), mode=mode, **options) as mcp:
+        yield mcp
+
+
+@dataclass
+class Progress:
+    events: list[tuple[float, float | None, str | None]] = field(default_factory=list)
+
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
+        self.events.append((progress, total, message))
+
+    @property
+    def lines(self) -> list[str]:
+        return [message or "" for _, _, message in self.events]
+
+
+async def call(mcp: Client, tool: str, arguments: dict[str, Any], **options: Any) -> dict[str, Any]:
+    """A successful call's structured content (the test fails with the tool's text otherwise)."""
+    with anyio.fail_after(CALL_TIMEOUT):
+        result: CallToolResult = await mcp.call_tool(tool, arguments, **options)
+    text = " ".join(getattr(item, "text", "") for item in result.content)
+    assert not result.is_error, f"{tool} failed: {text}"
+    assert isinstance(result.structured_content, dict)
+    return result.structured_content
+
+
+async def start(mcp: Client, interaction: str = "Demo", **fields: Any) -> str:
+    fields.setdefault("interactive", False)
+    started = await call(mcp, "start_agent_run", {"interaction": interaction, **fields})
+    return str(started["runs"][0]["run_id"])
+
+
+def demo(**data: Any) -> dict[str, Any]:
+    return {"task": "e2e", "steps": 2, "step_delay_ms": 5, **data}
+
+
+async def wait_until_answered(mcp: Client, run_ids: list[str], **options: Any) -> dict[str, dict[str, Any]]:
+    """wait_for_agent_runs (until=all) repeated with its cursors until every run is done with its answer."""
+    since: dict[str, int] = {}
+    runs: dict[str, dict[str, Any]] = {}
+    for _ in range(MAX_WAITS):
+        waited = await call(mcp, "wait_for_agent_runs", {"run_ids": run_ids, "since": since, "timeout_seconds": 30},
+                            **options)
+        for run in waited["runs"]:
+            previous = runs.get(run["run_id"], {})
+            runs[run["run_id"]] = {**previous, **{k: v for k, v in run.items() if v is not None}}
+            if run.get("cursor"):
+                since[run["run_id"]] = run["cursor"]
+        if all(run.get("done") and (run.get("answer") or run.get("error")) for run in runs.values()) \
+                and len(runs) == len(run_ids):
+            return runs
+    raise AssertionError(f"runs not answered after {MAX_WAITS} waits: {runs}")

@@ -1,0 +1,113 @@
+"""Server-Sent Events: live messages, resume with since, heartbeat, end of stream, access_token."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+
+from mcp_agents.local import LocalServiceConfig, RunningService, run_local_service
+from tests.local.helpers import client, issue_token, wait_message, wait_status
+
+
+async def _read(http: httpx2.AsyncClient, url: str, params: dict[str, Any], until_end: bool = True,
+                max_events: int = 1000) -> tuple[list[dict[str, Any]], list[str]]:
+    """Data messages and comment lines of one SSE response (bounded by a timeout)."""
+    messages: list[dict[str, Any]] = []
+    comments: list[str] = []
+    with anyio.fail_after(10):
+        async with http.stream("GET", url, params=params) as answer:
+            assert answer.status_code == 200
+            assert answer.headers["content-type"].startswith("text/event-stream")
+            async for line in answer.aiter_lines():
+                if line.startswith("data: "):
+                    messages.append(json.loads(line[6:]))
+                elif line.startswith(":"):
+                    comments.append(line)
+                if len(messages) >= max_events or (not until_end and len(comments) >= 2):
+                    break
+    return messages, comments
+
+
+async def test_stream_follows_live_and_ends(api: httpx2.AsyncClient) -> None:
+    run_id = (await api.post("/agents", json={"interaction": "Echo", "data": {"task": "a"}})).json()["id"]
+    await wait_message(api, run_id, "ANSWER")
+
+    async def drive() -> None:
+        await anyio.sleep(0.3)  # past one heartbeat
+        await api.post(f"/agents/{run_id}/signal/UserInput", json={"message": "b"})
+        await api.post(f"/agents/{run_id}/signal/Stop", json={})
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(drive)
+        messages, comments = await _read(api, f"/agents/{run_id}/stream", {"since": 0})
+    assert [(m["t"], m.get("m")) for m in messages] == [("ANSWER", "a"), ("ANSWER", "b"), ("COMPLETE", "Run completed")]
+    assert ": ping" in comments
+    stored = (await api.get(f"/agents/{run_id}/updates")).json()["messages"]
+    assert messages == stored
+
+
+async def test_stream_resumes_after_since_and_skips_history(api: httpx2.AsyncClient) -> None:
+    run_id = (await api.post("/agents", json={"interaction": "Echo", "data": {"task": "x"}})).json()["id"]
+    await wait_message(api, run_id, "ANSWER")
+    for text in ("one", "two"):
+        await api.post(f"/agents/{run_id}/updates", json={"message": text})
+    stored = (await api.get(f"/agents/{run_id}/updates")).json()["messages"]
+    await api.post(f"/agents/{run_id}/signal/Stop", json={})
+    await wait_status(api, run_id, {"completed"})
+    resumed, _ = await _read(api, f"/agents/{run_id}/stream", {"since": stored[1]["ts"]})
+    assert [m.get("m") for m in resumed] == ["two", "Run completed"]
+    finished, _ = await _read(api, f"/agents/{run_id}/stream", {"skipHistory": "true"})
+    assert finished == []  # a finished run's stream ends at once
+
+
+async def test_stream_skip_history_is_live_only(api: httpx2.AsyncClient) -> None:
+    run_id = (await api.post("/agents", json={"interaction": "Echo", "data": {"task": "x"}})).json()["id"]
+    await wait_message(api, run_id, "ANSWER")
+    _, comments = await _read(api, f"/agents/{run_id}/stream", {"skipHistory": "true"}, until_end=False)
+    assert comments[0] == ": connected" and ": ping" in comments
+    await api.post(f"/agents/{run_id}/signal/Stop", json={})
+
+
+async def test_stream_access_token_query(local_service: RunningService, api: httpx2.AsyncClient) -> None:
+    run_id = (await api.post("/agents", json={"interaction": "Echo", "interactive": False})).json()["id"]
+    await wait_status(api, run_id, {"completed"})
+    token = api.headers["authorization"].split(" ", 1)[1]
+    async with httpx2.AsyncClient(base_url=local_service.base_url, timeout=10) as anonymous:
+        refused = await anonymous.get(f"/agents/{run_id}/stream")
+        assert refused.status_code == 401
+        messages, _ = await _read(anonymous, f"/agents/{run_id}/stream", {"access_token": token})
+        assert [m["t"] for m in messages] == ["ANSWER", "COMPLETE"]
+        assert (await anonymous.get(f"/agents/{run_id}", params={"access_token": token})).status_code == 401
+
+
+
+async def test_service_exit_ends_open_streams(tmp_path: Path, anyio_backend: str) -> None:
+    ended, connected = anyio.Event(), anyio.Event()
+    seen: list[dict[str, Any]] = []
+
+    async def follow(http: httpx2.AsyncClient, run_id: str) -> None:
+        with contextlib.suppress(httpx2.HTTPError):
+            async with http.stream("GET", f"/agents/{run_id}/stream") as answer:
+                async for line in answer.aiter_lines():
+                    if line.startswith("data: "):
+                        seen.append(json.loads(line[6:]))
+                        connected.set()
+        ended.set()
+
+    config = LocalServiceConfig(data_dir=tmp_path / "d", heartbeat_seconds=5)
+    async with anyio.create_task_group() as group:
+        with anyio.fail_after(4):  # far below uvicorn's 5 s wait for open connections
+            async with run_local_service(config) as service:
+                http = client(service, await issue_token(service, service.api_key))
+                run_id = (await http.post("/agents", json={"interaction": "Echo"})).json()["id"]
+                await wait_message(http, run_id, "ANSWER")
+                group.start_soon(follow, http, run_id)
+                await connected.wait()
+            await ended.wait()
+        await http.aclose()
+    assert seen[0]["t"] == "ANSWER"

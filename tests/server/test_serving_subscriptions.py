@@ -1,0 +1,183 @@
+"""Subscriptions in both eras: a subscribed run is followed and its changes are announced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from mcp import Client
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from mcp.server.mcpserver import Context
+from mcp.server.subscriptions import ResourceUpdated, ServerEvent
+from mcp.types import ResourceUpdatedNotification
+
+from mcp_agents.client import AgentRunsClient
+from mcp_agents.local import RunningService
+from mcp_agents.server.app import build_server
+from mcp_agents.server.deps import ServerDeps, credential_key, server_deps
+from mcp_agents.server.http import HttpOptions, build_http_app
+from mcp_agents.server.subscriptions import CredentialBus, RunUpdated, RunWatcher
+from mcp_agents.settings import Settings
+from tests.server.serving_helpers import (
+    STEP_TIMEOUT,
+    api_client,
+    fast_demo,
+    free_port,
+    mcp_client,
+    serve_with_lifespan,
+)
+
+
+async def waiting_demo(client: AgentRunsClient) -> str:
+    """A Demo run that has reached its question and waits for input."""
+    run = await client.runs.create(interaction="Demo", data=fast_demo(ask="Go on?"), interactive=True)
+    with anyio.fail_after(STEP_TIMEOUT):
+        async for message in client.messages.stream(run.id):
+            if message.asks_for_input:
+                break
+    return run.id
+
+
+class Seen:
+    """URIs announced so far; `until` waits (bounded) for a set of them."""
+
+    def __init__(self) -> None:
+        self.uris: list[str] = []
+        self._changed = anyio.Event()
+
+    def add(self, uri: str) -> None:
+        self.uris.append(uri)
+        self._changed.set()
+
+    async def until(self, *wanted: str) -> None:
+        with anyio.fail_after(STEP_TIMEOUT):
+            while not set(wanted) <= set(self.uris):
+                self._changed = anyio.Event()
+                await self._changed.wait()
+
+
+async def test_handshake_era_subscribe_announces_messages_and_status(local_service: RunningService) -> None:
+    seen = Seen()
+
+    async def on_message(message: Any) -> None:
+        notification = getattr(message, "root", message)
+        if isinstance(notification, ResourceUpdatedNotification):
+            seen.add(str(notification.params.uri))
+
+    async with api_client(local_service) as client, \
+            mcp_client(client, "legacy", message_handler=on_message) as mcp:
+        assert mcp.server_capabilities is not None and mcp.server_capabilities.resources is not None
+        assert mcp.server_capabilities.resources.subscribe is True
+        run_id = await waiting_demo(client)
+        await mcp.subscribe_resource(f"agent-run://{run_id}")
+        await mcp.subscribe_resource(f"agent-run://{run_id}/messages")
+        await client.communication.send_signal(run_id, "UserInput", {"message": "yes"})
+        await seen.until(f"agent-run://{run_id}/messages", f"agent-run://{run_id}")
+        assert (await client.runs.retrieve(run_id)).status == "completed"
+        await mcp.unsubscribe_resource(f"agent-run://{run_id}")
+
+
+async def test_modern_era_listen_announces_messages_and_status(local_service: RunningService) -> None:
+    seen = Seen()
+    async with api_client(local_service) as client, mcp_client(client, "auto") as mcp:
+        run_id = await waiting_demo(client)
+        uris = [f"agent-run://{run_id}", f"agent-run://{run_id}/messages"]
+        async with mcp.listen(resource_subscriptions=uris) as subscription:
+            await client.communication.send_signal(run_id, "UserInput", {"message": "yes"})
+
+            async def collect() -> None:
+                async for event in subscription:
+                    if isinstance(event, ResourceUpdated):
+                        seen.add(event.uri)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(collect)
+                await seen.until(*uris)
+                group.cancel_scope.cancel()
+
+
+async def test_subscribing_to_an_unknown_run_is_refused(local_service: RunningService) -> None:
+    async with api_client(local_service) as client, mcp_client(client, "legacy") as mcp:
+        try:
+            await mcp.subscribe_resource("agent-run://no-such-run")
+        except Exception as exc:  # MCPError
+            assert "no-such-run" in str(exc)
+        else:  # pragma: no cover - the assertion below documents the failure
+            raise AssertionError("subscribing to an unknown run succeeded")
+
+
+async def test_follow_is_shared_and_stops_with_its_last_subscriber(local_service: RunningService) -> None:
+    seen = Seen()
+    bus = CredentialBus()
+    bus.subscribe(lambda event: seen.add(event.uri) if isinstance(event, ResourceUpdated) else None)
+    async with api_client(local_service) as client, RunWatcher.running(bus) as watcher:
+        run = await client.runs.create(interaction="Echo", data={"task": "hello"}, interactive=True)
+        await watcher.acquire(client, "", run.id)
+        await watcher.acquire(client, "", run.id)
+        assert watcher.followed == 1
+        await client.communication.send_signal(run.id, "UserInput", {"message": "ping"})
+        await seen.until(f"agent-run://{run.id}/messages")
+        watcher.release("", run.id)
+        assert watcher.followed == 1
+        watcher.release("", run.id)
+        assert watcher.followed == 0
+        await client.runs.terminate(run.id, reason="test over")
+
+
+async def test_run_updates_reach_only_streams_of_the_same_credential() -> None:
+    bus = CredentialBus()
+    got: dict[str, list[ServerEvent]] = {"alice": [], "bob": [], "server": []}
+    bus.subscribe(got["server"].append)
+    for name in ("alice", "bob"):
+        user = AuthenticatedUser(AccessToken(token=f"sk-{name}-0123456789", client_id=name, scopes=[]))
+        reset = auth_context_var.set(user)
+        try:
+            bus.subscribe(got[name].append)
+        finally:
+            auth_context_var.reset(reset)
+    await bus.publish(RunUpdated(uri="agent-run://r1", credential=credential_key("sk-alice-0123456789")))
+    await bus.publish(ResourceUpdated(uri="agent-run://shared"))
+    assert [e.uri for e in got["alice"]] == ["agent-run://r1", "agent-run://shared"]  # type: ignore[union-attr]
+    assert [e.uri for e in got["bob"]] == ["agent-run://shared"]  # type: ignore[union-attr]
+    assert [e.uri for e in got["server"]] == ["agent-run://shared"]  # type: ignore[union-attr]
+
+
+async def test_unsubscribing_and_closing_stop_the_follows(local_service: RunningService) -> None:
+    port = free_port()
+    settings = Settings(port=port)
+    async with api_client(local_service) as client:
+        server = build_server(settings, deps=ServerDeps(settings, client))
+
+        @server.tool()
+        def followed_runs(ctx: Context[ServerDeps]) -> int:  # a window on the watcher, for this test only
+            watcher = server_deps(ctx).watcher
+            assert watcher is not None
+            return watcher.followed
+
+        async def followed(mcp: Client) -> int:
+            return int((await mcp.call_tool("followed_runs", {})).structured_content["result"])  # type: ignore[index]
+
+        first = await client.runs.create(interaction="Echo", data={"task": "x"}, interactive=True)
+        second = await client.runs.create(interaction="Echo", data={"task": "y"}, interactive=True)
+        app = build_http_app(server, settings, HttpOptions())
+        async with serve_with_lifespan(app, port) as root, Client(f"{root}/mcp", mode="legacy") as observer:
+            async with Client(f"{root}/mcp", mode="legacy") as mcp:
+                await mcp.subscribe_resource(f"agent-run://{first.id}")
+                await mcp.subscribe_resource(f"agent-run://{first.id}/messages")
+                await mcp.subscribe_resource(f"agent-run://{second.id}")
+                assert await followed(observer) == 2
+                await mcp.unsubscribe_resource(f"agent-run://{first.id}")
+                assert await followed(observer) == 2  # its messages are still subscribed
+                await mcp.unsubscribe_resource(f"agent-run://{first.id}/messages")
+                assert await followed(observer) == 1
+            with anyio.fail_after(STEP_TIMEOUT):  # the closed session released the rest
+                while await followed(observer) != 0:  # noqa: ASYNC110 - polling the server, bounded
+                    await anyio.sleep(0.01)
+            async with Client(f"{root}/mcp") as modern:
+                async with modern.listen(resource_subscriptions=[f"agent-run://{first.id}/messages"]):
+                    assert await followed(observer) == 1
+            with anyio.fail_after(STEP_TIMEOUT):  # the ended listen stream released its follow
+                while await followed(observer) != 0:  # noqa: ASYNC110 - polling the server, bounded
+                    await anyio.sleep(0.01)
