@@ -72,6 +72,11 @@ OPTIONS: tuple[Option, ...] = (
            "accepted besides the bind address and localhost (comma-separated, `name:*` for any port)."),
     Option("allowed_origins", "MCP_AGENTS_ALLOWED_ORIGINS", "--allowed-origins", "", "HTTP: extra `Origin` "
            "values accepted (comma-separated, e.g. `https://app.example.com`)."),
+    Option("request_state_key", "MCP_AGENTS_REQUEST_STATE_KEY", None, "", "HTTP: shared secret sealing the "
+           "2026-07-28 `requestState` of question round trips, so that a retry may reach any replica: give every "
+           "replica the same value (32+ random characters; a value that is not 32 bytes is hashed with SHA-256). "
+           "Comma-separated keys rotate: the first seals, all open. Default: a random key per process.",
+           secret=True),
     Option("data_dir", "MCP_AGENTS_DATA_DIR", "--data-dir", "", "Data directory of the local service "
            "(default: `mcp-agents` under the user's data directory)."),
     Option("local_api_key", "MCP_AGENTS_LOCAL_API_KEY", "--api-key", "", "Development API key of the local "

@@ -1,4 +1,4 @@
-"""Measure what users feel, each figure beside its baseline and target (`mcp-agents bench`).
+"""Measure what users feel, each figure beside its baseline and target.
 
 Prints the machine, the versions and a Markdown table (medians, p95, per-pair ratios, targets,
 pass/fail); `--json PATH` also writes the figures, one key per row. Targets are reported, never
@@ -8,6 +8,7 @@ asserted: the exit status is non-zero only when a figure could not be measured a
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -15,12 +16,13 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import anyio
 
 from mcp_agents.bench.harness import Harness, Service, log
-from mcp_agents.bench.machine import machine_info, machine_line
+from mcp_agents.bench.machine import load_average, machine_info, machine_line
 from mcp_agents.bench.report import FIGURE_KEYS, Figure, markdown_table, print_report, readme_block, write_json
 from mcp_agents.bench.sizes import Sizes, sizes_from
 
@@ -47,7 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", metavar="KEYS", default="",
                         help=f"comma-separated figures to measure (default: all of {', '.join(FIGURE_KEYS)})")
     parser.add_argument("--soak", type=float, metavar="MINUTES",
-                        help="reliability soak test (reserved for a later release; not implemented)")
+                        help="soak: concurrent orchestrations for MINUTES, printing throughput, errors and memory")
     parser.add_argument("--log-level", default="warning", help="log level on stderr")
     defaults = Sizes()
     for name, kind, help_text in _SIZE_FLAGS:
@@ -101,30 +103,50 @@ async def _run_all(keys: list[str], sizes: Sizes) -> list[Figure]:
     return [figures[key] for key in FIGURE_KEYS if key in figures]
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     if args.soak is not None:
-        sys.stderr.write("mcp-agents bench: --soak is reserved for the reliability soak test and not implemented "
-                         "yet\n")
-        return 2
+        from mcp_agents.bench.soak import run_soak
+
+        return run_soak(args.soak)
     keys = [key.strip() for key in args.only.split(",") if key.strip()] or list(FIGURE_KEYS)
     unknown = [key for key in keys if key not in FIGURE_KEYS]
     if unknown:
         sys.stderr.write(f"mcp-agents bench: unknown figure {', '.join(unknown)}; choose from "
                          f"{', '.join(FIGURE_KEYS)}\n")
         return 2
-    sizes = sizes_from(args.quick, {name: getattr(args, name, None) for name, _, _ in _SIZE_FLAGS})
+    try:
+        sizes = sizes_from(args.quick, {name: getattr(args, name, None) for name, _, _ in _SIZE_FLAGS})
+    except ValueError as exc:
+        sys.stderr.write(f"mcp-agents bench: {exc}\n")
+        return 2
     machine = machine_info()
     command = _command(args)
     log(f"machine: {machine_line(machine)}")
     started = datetime.now(UTC)
-    figures = anyio.run(_run_all, keys, sizes)
-    print_report(figures, machine_line(machine), command, sys.stdout)
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM cleans up like Ctrl-C (children, temp dir)
+    try:
+        figures = anyio.run(_run_all, keys, sizes)
+    except BaseExceptionGroup as group:  # an interrupt inside task groups; everything was cleaned up
+        if group.subgroup(KeyboardInterrupt) is None:
+            raise
+        log("interrupted")
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    end_load = load_average()
+    where = machine_line(machine) + (f" (load average {end_load[0]:.2f} at the end)" if end_load else "")
+    print_report(figures, where, command, sys.stdout)
     if args.markdown:
-        text = readme_block(figures, machine_line(machine), command, started.strftime("%Y-%m-%d"))
+        text = readme_block(figures, where, command, started.strftime("%Y-%m-%d"))
         args.markdown.write_text(text, encoding="utf-8")
     if args.json:
         meta: dict[str, Any] = {"command": command, "started": started.isoformat(timespec="seconds"),
-                                "quick": bool(args.quick), "sizes": asdict(sizes)}
+                                "quick": bool(args.quick), "sizes": asdict(sizes),
+                                "load_average_end": end_load}
         write_json(args.json, figures, machine, meta)
         log(f"figures written to {args.json}")
     return 1 if any(figure.error is not None for figure in figures) else 0

@@ -10,7 +10,6 @@ running local service); the embedded path also starts a local service and is an 
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 from mcp_agents.bench import procs
@@ -20,21 +19,6 @@ from mcp_agents.bench.sizes import Sizes
 from mcp_agents.bench.stats import paired_ratio, summarize
 
 TARGET = 1.15
-BARE_SERVER = '''"""The smallest useful MCP server: the SDK's own floor for a cold start."""
-from mcp.server import MCPServer
-
-server = MCPServer("bare")
-
-
-@server.tool()
-def ping() -> str:
-    """Answer pong."""
-    return "pong"
-
-
-if __name__ == "__main__":
-    server.run()
-'''
 
 
 async def _spawn_once(harness: Harness, argv: list[str], env: dict[str, str], name: str) -> tuple[float, float]:
@@ -53,10 +37,8 @@ async def _spawn_once(harness: Harness, argv: list[str], env: dict[str, str], na
 
 async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
     figure = Figure("cold_start", "spawn -> first tools/list answer over stdio, and resident memory after start")
-    script = harness.path("bare_server.py")
-    script.write_text(BARE_SERVER, encoding="utf-8")
     variants = {
-        "bare": ([sys.executable, str(script)], harness.base_env()),
+        "bare": (harness.bare_server_command(), harness.base_env()),
         "remote": (procs.python_command("serve"), harness.server_env(service)),
         "embedded": (procs.python_command("serve"), harness.base_env()),  # one data dir, kept across spawns
     }

@@ -23,7 +23,7 @@ from mcp_agents.bench import procs
 from mcp_agents.bench.harness import Harness, Service, log, structured
 from mcp_agents.bench.report import Figure, Line
 from mcp_agents.bench.sizes import Sizes
-from mcp_agents.bench.waits import Pulse, Tap, keep_waiting, wait_for
+from mcp_agents.bench.waits import Pulse, Tap, keep_waiting, latest_cursor, wait_for
 from mcp_agents.client import AgentRunsClient
 
 MEMORY_TARGET_KB = 100.0
@@ -56,11 +56,7 @@ async def _create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], 
         for index in range(count):
             group.start_soon(one, index)
     await anyio.sleep(0.3)  # each run posts its first answer
-    cursors: dict[str, int] = {}
-    for run_id in ids:
-        history = await client.messages.retrieve(run_id)
-        cursors[run_id] = max((message.timestamp or 0 for message in history), default=0)
-    return ids, cursors
+    return ids, {run_id: await latest_cursor(client, run_id) for run_id in ids}
 
 
 async def _post_all(client: AgentRunsClient, posts: Sequence[tuple[str, str]]) -> None:
@@ -135,10 +131,7 @@ async def _warm(mcp: Client, run_id: str, cursors: dict[str, int]) -> None:
 
 async def _many_callers(harness: Harness, service: Service, client: AgentRunsClient, runs: list[str],
                         sizes: Sizes) -> Outcome:
-    cursors = {}
-    for run_id in runs:  # the stdio phase moved the runs on
-        history = await client.messages.retrieve(run_id)
-        cursors[run_id] = max((message.timestamp or 0 for message in history), default=0)
+    cursors = {run_id: await latest_cursor(client, run_id) for run_id in runs}  # the stdio phase moved them on
     pulse = Pulse()
     taps = [Tap(PATTERN, pulse) for _ in runs]
     limits = httpx2.Limits(max_connections=len(runs) * 2 + 10, max_keepalive_connections=len(runs) * 2 + 10)

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import anyio
 import httpx2
 from mcp import Client, StdioServerParameters
+from mcp.client.client import ConnectMode
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -32,6 +33,22 @@ from mcp_agents.client import AgentRunsClient
 READY_SECONDS = 60.0
 HTTP_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
 _ISOLATED_PREFIXES = ("VERTESIA_", "MCP_AGENTS_")
+
+BARE_SERVER = '''"""The smallest useful MCP server: the SDK's own floor for a cold start and for a call."""
+from mcp.server import MCPServer
+
+server = MCPServer("bare")
+
+
+@server.tool()
+async def ping() -> str:
+    """Answer pong."""
+    return "pong"
+
+
+if __name__ == "__main__":
+    server.run()
+'''
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,9 @@ class Harness:
         env = {key: value for key, value in os.environ.items() if not key.startswith(_ISOLATED_PREFIXES)}
         env["MCP_AGENTS_DATA_DIR"] = str(self.path("data"))  # never the user's own data directory
         env["PYTHONUNBUFFERED"] = "1"
+        # Spawned servers may cache bytecode, as an installed package has it: otherwise a checkout whose
+        # environment forbids it recompiles every edited module at each spawn and inflates cold start.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.update(extra)
         return env
 
@@ -129,20 +149,31 @@ class Harness:
                     await anyio.sleep(0.05)
             yield HttpServer(url=root + "/mcp", pid=process.pid)
 
+    def bare_server_command(self) -> list[str]:
+        """The command of a bare one-tool `MCPServer` (stdio): the SDK's own floor, as a baseline."""
+        script = self.root / "bare_server.py"
+        if not script.exists():
+            script.write_text(BARE_SERVER, encoding="utf-8")
+        return [sys.executable, str(script)]
+
     def errlog(self, name: str) -> TextIO:
         handle = self.path(name).open("w", encoding="utf-8")
         self.stack.callback(handle.close)
         return handle
 
     def stdio_client(self, env: Mapping[str, str], *, args: tuple[str, ...] = ("serve",),
-                     command: list[str] | None = None, log_name: str = "serve-stdio.log") -> Client:
-        """An MCP client of a stdio server subprocess (`mcp-agents serve` unless `command` is given)."""
+                     command: list[str] | None = None, log_name: str = "serve-stdio.log",
+                     mode: ConnectMode = "auto") -> Client:
+        """An MCP client of a stdio server subprocess (`mcp-agents serve` unless `command` is given).
+
+        `mode="auto"` speaks the 2026-07-28 protocol (the SDK default); `"legacy"` the 2025-11-25 handshake.
+        """
         argv = command or procs.python_command(*args)
         params = StdioServerParameters(command=argv[0], args=argv[1:], env=dict(env))
-        return Client(stdio_client(params, errlog=self.errlog(log_name)), cache=None)
+        return Client(stdio_client(params, errlog=self.errlog(log_name)), cache=None, mode=mode)
 
-    def http_client(self, server: HttpServer, http: httpx2.AsyncClient) -> Client:
-        return Client(streamable_http_client(server.url, http_client=http), cache=None)
+    def http_client(self, server: HttpServer, http: httpx2.AsyncClient, mode: ConnectMode = "auto") -> Client:
+        return Client(streamable_http_client(server.url, http_client=http), cache=None, mode=mode)
 
     def api_client(self, service: Service) -> AgentRunsClient:
         return AgentRunsClient(base_url=service.base_url, api_key=service.api_key, sts_url=service.sts_url)

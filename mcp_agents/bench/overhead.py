@@ -42,7 +42,10 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
             httpx2.AsyncClient(timeout=HTTP_TIMEOUT) as mcp_http,
             harness.http_server(service) as server,
             harness.stdio_client(harness.server_env(service)) as stdio,
+            harness.stdio_client(harness.server_env(service), mode="legacy", log_name="serve-legacy.log") as legacy,
             harness.http_client(server, mcp_http) as http,
+            harness.stdio_client(harness.base_env(), command=harness.bare_server_command(),
+                                 log_name="bare.log") as sdk,
         ):
             async def bare() -> None:
                 response = await raw.get(url, headers=headers)
@@ -55,10 +58,17 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
             async def over_stdio() -> None:
                 structured(await stdio.call_tool("get_agent_run", {"run_id": run.id}))
 
+            async def over_legacy() -> None:
+                structured(await legacy.call_tool("get_agent_run", {"run_id": run.id}))
+
             async def over_http() -> None:
                 structured(await http.call_tool("get_agent_run", {"run_id": run.id}))
 
-            variants = {"library": library, "stdio": over_stdio, "bare": bare, "http": over_http}
+            async def sdk_floor() -> None:
+                structured(await sdk.call_tool("ping", {}))
+
+            variants = {"library": library, "stdio": over_stdio, "bare": bare, "legacy": over_legacy,
+                        "http": over_http, "sdk": sdk_floor}
             samples: dict[str, list[float]] = {name: [] for name in variants}
             for call in variants.values():  # connections, JWT cache, imports, first-call paths
                 for _ in range(WARMUP):
@@ -71,13 +81,18 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
     library_ms = summarize(samples["library"])
     figure.lines.append(Line("client library `runs.retrieve`", "ms", library_ms, "bare httpx2 GET",
                              summarize(samples["bare"]), paired_ratio(samples["library"], samples["bare"])))
-    for name, label in (("stdio", "MCP stdio `get_agent_run`"), ("http", "MCP streamable HTTP `get_agent_run`")):
+    for name, label in (("stdio", "MCP stdio `get_agent_run`"),
+                        ("legacy", "MCP stdio `get_agent_run`, 2025-11-25 handshake era"),
+                        ("http", "MCP streamable HTTP `get_agent_run`")):
         ratio = paired_ratio(samples[name], samples["library"])
         measured = summarize(samples[name])
         figure.lines.append(Line(label, "ms", measured, "client library", library_ms, ratio,
                                  f"<= {TARGET}x at p50", ratio.p50 <= TARGET,
                                  note=f"+{measured.p50 - library_ms.p50:.2f} ms at p50"))
-    figure.notes.append("rounds of library, stdio, bare GET, HTTP; each MCP sample is paired with the library "
-                        "sample of its round; MCP servers are `mcp-agents serve` subprocesses using the "
-                        "local service as a remote backend (protocol 2026-07-28, the SDK client's default)")
+    figure.lines.append(Line("bare `MCPServer` one-tool call, stdio (SDK floor, no backend)", "ms",
+                             summarize(samples["sdk"]), note="what any MCP stdio call costs before the tool runs"))
+    figure.notes.append("rounds of library, stdio, bare GET, stdio (handshake era), HTTP, SDK floor; each MCP "
+                        "sample is paired with the library sample of its round; MCP servers are `mcp-agents serve` "
+                        "subprocesses using the local service as a remote backend; protocol 2026-07-28 (the SDK "
+                        "client's default) unless the line says 2025-11-25")
     return figure

@@ -29,4 +29,8 @@ def sizes_from(quick: bool, overrides: dict[str, Any]) -> Sizes:
     """The base sizes with every flag the user gave (None: not given) applied on top."""
     base = QUICK if quick else Sizes()
     names = {field.name for field in fields(Sizes)}
-    return replace(base, **{key: value for key, value in overrides.items() if key in names and value is not None})
+    sizes = replace(base, **{key: value for key, value in overrides.items() if key in names and value is not None})
+    small = [f"--{name.replace('_', '-')}" for name in sorted(names) if getattr(sizes, name) <= 0]
+    if small:
+        raise ValueError(f"{', '.join(small)} must be positive")
+    return sizes

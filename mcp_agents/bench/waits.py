@@ -18,6 +18,7 @@ import anyio.lowlevel
 from mcp import Client
 
 from mcp_agents.bench.harness import structured
+from mcp_agents.client import AgentRunsClient
 
 
 class Pulse:
@@ -34,29 +35,8 @@ class Pulse:
         await self._event.wait()
 
 
-class Tap:
-    """Progress callback recording when each marker (a regex match) was first relayed."""
-
-    def __init__(self, pattern: str, pulse: Pulse) -> None:
-        self.pattern = re.compile(pattern)
-        self.pulse = pulse
-        self.seen: dict[str, float] = {}
-        self.duplicates = 0
-        self.lines = 0
-
-    async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
-        now = time.perf_counter()
-        self.lines += 1
-        for key in self.pattern.findall(message or ""):
-            if key in self.seen:
-                self.duplicates += 1
-            else:
-                self.seen[key] = now
-        self.pulse.fire()
-
-
 class Seen:
-    """The same bookkeeping for a direct subscriber (marker -> first arrival time)."""
+    """When each marker (a regex match) first arrived, and how many arrived again; for a direct subscriber."""
 
     def __init__(self, pattern: str, pulse: Pulse) -> None:
         self.pattern = re.compile(pattern)
@@ -72,6 +52,24 @@ class Seen:
             else:
                 self.seen[key] = now
         self.pulse.fire()
+
+
+class Tap(Seen):
+    """The same bookkeeping as a progress callback of a tool call, counting the lines relayed."""
+
+    def __init__(self, pattern: str, pulse: Pulse) -> None:
+        super().__init__(pattern, pulse)
+        self.lines = 0
+
+    async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
+        self.lines += 1
+        self.add(message)
+
+
+async def latest_cursor(client: AgentRunsClient, run_id: str) -> int:
+    """The timestamp of the run's newest message: waiting from it relays only what comes next."""
+    history = await client.messages.retrieve(run_id)
+    return max((message.timestamp or 0 for message in history), default=0)
 
 
 async def keep_waiting(client: Client, run_ids: Sequence[str], since: dict[str, int], tap: Tap,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -9,7 +10,7 @@ import httpx2
 
 from mcp_agents.client import _constants as C
 from mcp_agents.client._auth import Credentials
-from mcp_agents.client._request import Requester, RetryPolicy
+from mcp_agents.client._request import HttpPool, Requester, RetryPolicy
 from mcp_agents.client._streaming import StreamPolicy
 from mcp_agents.client.analytics import AnalyticsResource
 from mcp_agents.client.artifacts import ArtifactsResource
@@ -66,13 +67,15 @@ class AgentRunsClient:
         self.user_agent = user_agent or C.USER_AGENT
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.stream_policy = stream_policy or StreamPolicy()
-        self._owns_http = http_client is None
-        self._http = http_client or httpx2.AsyncClient(
-            timeout=httpx2.Timeout(self.timeout, connect=min(self.timeout, C.DEFAULT_CONNECT_TIMEOUT)))
+        self._wire(HttpPool(http_client, timeout=self.timeout), owns_pool=True, api_key=api_key, token=token)
+
+    def _wire(self, pool: HttpPool, *, owns_pool: bool, api_key: str | None, token: str | None) -> None:
+        self._pool = pool
+        self._owns_pool = owns_pool
         self._credentials = Credentials(api_key=api_key, token=token, sts_url=self.sts_url,
-                                        headers={"User-Agent": self.user_agent, "x-api-version": api_version})
-        requester = Requester(http=self._http, base_url=self.base_url, credentials=self._credentials,
-                              api_version=api_version, user_agent=self.user_agent, timeout=self.timeout,
+                                        headers={"User-Agent": self.user_agent, "x-api-version": self.api_version})
+        requester = Requester(pool=pool, base_url=self.base_url, credentials=self._credentials,
+                              api_version=self.api_version, user_agent=self.user_agent, timeout=self.timeout,
                               retry=self.retry_policy)
         self._credentials.attach(requester.request)
         self._requester = requester
@@ -99,10 +102,9 @@ class AgentRunsClient:
 
         Closing the view leaves the pool open; the original client owns it.
         """
-        return AgentRunsClient(base_url=self.base_url, api_key=api_key, token=token, sts_url=self.sts_url,
-                               api_version=self.api_version, timeout=self.timeout, user_agent=self.user_agent,
-                               http_client=self._http, retry_policy=self.retry_policy,
-                               stream_policy=self.stream_policy)
+        view = copy.copy(self)
+        view._wire(self._pool, owns_pool=False, api_key=api_key, token=token)
+        return view
 
     @property
     def credentials(self) -> Credentials:
@@ -122,6 +124,6 @@ class AgentRunsClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool if this client created it."""
-        if self._owns_http:
-            await self._http.aclose()
+        """Close the connection pool if this client created it (views leave it to their origin)."""
+        if self._owns_pool:
+            await self._pool.aclose()

@@ -35,6 +35,10 @@ STREAM_STABLE_AFTER = 5.0
 """A connection that stayed up this long resets the reconnect counter."""
 STREAM_POLL_INTERVAL = 5.0
 STREAM_SSE_RETRY_INTERVAL = 60.0
+STREAM_HANDOFF_MARGIN_MS = 2000
+"""With no history, the stream starts this long before the history request did: a message stamped just
+before it but stored just after (commit lag, clock skew) is still delivered. Costs nothing: with no
+history seen, whatever the stream sends is new."""
 
 USER_AGENT = f"mcp-agents/{__version__}"
 STREAM_MAX_POLL_FAILURES = 60

@@ -59,12 +59,37 @@ class RetryPolicy:
         return delay * (1 - self.jitter * random.random())
 
 
+class HttpPool:
+    """The httpx2 client behind a client and its credential views, built on first use.
+
+    Building it loads the TLS trust store (tens of milliseconds), which a server should not pay
+    before it answers its first `tools/list`. A pool closes only a client it built.
+    """
+
+    def __init__(self, client: httpx2.AsyncClient | None, *, timeout: float) -> None:
+        self._client = client
+        self._owned = client is None
+        self._timeout = timeout
+
+    @property
+    def client(self) -> httpx2.AsyncClient:
+        if self._client is None:
+            self._client = httpx2.AsyncClient(
+                timeout=httpx2.Timeout(self._timeout, connect=min(self._timeout, C.DEFAULT_CONNECT_TIMEOUT)))
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._owned and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
 class Requester:
     """Sends requests for one credential over a shared HTTP client."""
 
-    def __init__(self, *, http: httpx2.AsyncClient, base_url: str, credentials: Credentials, api_version: str,
+    def __init__(self, *, pool: HttpPool, base_url: str, credentials: Credentials, api_version: str,
                  user_agent: str, timeout: float, retry: RetryPolicy) -> None:
-        self.http = http
+        self._pool = pool
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.api_version = api_version
@@ -74,6 +99,10 @@ class Requester:
 
     def __repr__(self) -> str:
         return f"Requester(base_url={self.base_url!r})"
+
+    @property
+    def http(self) -> httpx2.AsyncClient:
+        return self._pool.client
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"

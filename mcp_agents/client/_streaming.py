@@ -5,7 +5,8 @@ The protocol is the official client's (live-service-notes, "How the official cli
 2. SSE `GET /stream?since=<cursor>&skipHistory=true`, where the cursor is the last timestamp seen
    minus one (the live service may give several messages the same `ts`, so the boundary timestamp
    is asked for again and messages already seen there are skipped by `AgentMessage.dedupe_key()`).
-   With no history the cursor is the time the history request started, minus one.
+   With no history the cursor is the time the history request started, minus a margin (the official
+   client uses one millisecond; a wider margin also covers commit lag and clock skew, at no cost).
 3. A dropped connection reconnects with exponential backoff and jitter, resolving the credential
    again each time (a long stream outlives a JWT); a connection that stayed up `stable_after`
    seconds resets the attempt counter. 401/403/404 (and other 4xx but 429) are raised, not retried.
@@ -67,6 +68,8 @@ class _Dedupe:
 
     def __init__(self, since: int) -> None:
         self.cursor = since
+        self.after = since
+        """The caller's cursor: messages stamped at or before it were seen already."""
         self.floor = 0
         """Lowest `since` to resume from (the history request's start when there was no history)."""
         self._keys: dict[tuple[Any, ...], int | None] = {}
@@ -78,7 +81,7 @@ class _Dedupe:
         if key in self._keys:
             return False
         if ts is not None:
-            if ts < self.cursor - 1:
+            if ts <= self.after or ts < self.cursor - 1:
                 return False
             self.floor = 0  # from the first timestamped message on, resume from what was seen
             if ts > self.cursor:
@@ -92,7 +95,7 @@ class _Dedupe:
 
     @property
     def resume_since(self) -> int:
-        return max(0, self.floor, self.cursor - 1)
+        return max(0, self.after, self.floor, self.cursor - 1)
 
 
 class Follower:
@@ -106,6 +109,8 @@ class Follower:
         self._policy = policy
         self._dedupe = _Dedupe(self._since)
         self._done = False
+        self._poll_failures = 0
+        """Failed polls in a row, across SSE retries: the outage bound (`max_poll_failures`)."""
 
     async def run(self) -> AsyncGenerator[AgentMessage]:
         started_ms = int(time.time() * 1000)
@@ -115,10 +120,10 @@ class Follower:
                 if message.ends_run:
                     return
         if self._dedupe.cursor == self._since:
-            # No history: start the stream where the history request started, so nothing emitted in
+            # No history: start the stream a little before the history request started, so nothing emitted in
             # between is lost. Only the resume point moves; dedupe still accepts older timestamps, so a
             # service clock behind ours cannot make us drop what it sends.
-            self._dedupe.floor = started_ms - 1
+            self._dedupe.floor = started_ms - C.STREAM_HANDOFF_MARGIN_MS
         attempts = 0
         while not self._done:
             if attempts >= self._policy.max_attempts:
@@ -135,6 +140,7 @@ class Follower:
                     async for event, opened in events:
                         if event is None:
                             connected_at = time.monotonic() if opened else connected_at
+                            self._poll_failures = 0
                             continue
                         yield event
                         if self._done:
@@ -260,7 +266,6 @@ class Follower:
         logger.warning("run %s: the stream keeps failing; polling every %.1f s", self._run_id,
                        self._policy.poll_interval)
         retry_sse_at = time.monotonic() + self._policy.sse_retry_interval
-        failures = 0
         while not self._done:
             try:
                 async with aclosing(self._drain()) as drained:
@@ -274,10 +279,10 @@ class Follower:
                             yield message
                     self._done = True
                     return
-                failures = 0
+                self._poll_failures = 0
             except (APIConnectionError, ServerError, RateLimitError):
-                failures += 1
-                if failures >= self._policy.max_poll_failures:
+                self._poll_failures += 1
+                if self._poll_failures >= self._policy.max_poll_failures:
                     raise
             if time.monotonic() >= retry_sse_at:
                 return

@@ -6,31 +6,32 @@ Analytics POSTs only read, so they are retried like idempotent requests.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from pydantic import BaseModel
 
 from mcp_agents.client._resource import Resource, build
 from mcp_agents.client.errors import InvalidRequestError
-from mcp_agents.models import REPORT_MODELS, REPORTS, AnalyticsQuery
-from mcp_agents.models.analytics import (
-    ErrorsReport,
-    FilterOptionsReport,
-    FirstResponseBehaviorReport,
-    LatencyReport,
-    PromptSizeReport,
-    RunsByAgentReport,
-    SummaryReport,
-    TimeToFirstResponseReport,
-    TokensReport,
-    ToolParametersReport,
-    ToolsReport,
-    TopPrincipalsReport,
-)
 from mcp_agents.models.paths import ANALYTICS
 
-ReportT = TypeVar("ReportT", bound=BaseModel)
-Query = AnalyticsQuery | Mapping[str, Any] | None
+if TYPE_CHECKING:  # the report models load with the first report, not with the client (start-up time)
+    from mcp_agents.models.analytics import (
+        AnalyticsQuery,
+        ErrorsReport,
+        FilterOptionsReport,
+        FirstResponseBehaviorReport,
+        LatencyReport,
+        PromptSizeReport,
+        RunsByAgentReport,
+        SummaryReport,
+        TimeToFirstResponseReport,
+        TokensReport,
+        ToolParametersReport,
+        ToolsReport,
+        TopPrincipalsReport,
+    )
+
+Query: TypeAlias = "AnalyticsQuery | Mapping[str, Any] | None"
 
 
 class AnalyticsResource(Resource):
@@ -38,6 +39,8 @@ class AnalyticsResource(Resource):
 
     async def report(self, name: str, query: Query = None) -> BaseModel:
         """The report `name` (a key of `mcp_agents.models.REPORTS`) as its `REPORT_MODELS[name]` model."""
+        from mcp_agents.models.analytics import REPORT_MODELS, REPORTS, AnalyticsQuery
+
         if name not in REPORTS:
             raise InvalidRequestError(f"unknown analytics report {name!r}; choose from {', '.join(REPORTS)}")
         if query is None:
@@ -51,47 +54,44 @@ class AnalyticsResource(Resource):
         return await self._requester.model(REPORT_MODELS[name], "POST", ANALYTICS.format(report=REPORTS[name]),
                                            json=body.to_wire(), idempotent=True)
 
-    async def _typed(self, name: str, model: type[ReportT], query: Query) -> ReportT:
-        return cast(ReportT, await self.report(name, query))
-
     async def summary(self, query: Query = None) -> SummaryReport:
-        return await self._typed("summary", SummaryReport, query)
+        return cast("SummaryReport", await self.report("summary", query))
 
     async def tokens(self, query: Query = None) -> TokensReport:
-        return await self._typed("tokens", TokensReport, query)
+        return cast("TokensReport", await self.report("tokens", query))
 
     async def latency_llm(self, query: Query = None) -> LatencyReport:
-        return await self._typed("latency_llm", LatencyReport, query)
+        return cast("LatencyReport", await self.report("latency_llm", query))
 
     async def latency_tools(self, query: Query = None) -> LatencyReport:
-        return await self._typed("latency_tools", LatencyReport, query)
+        return cast("LatencyReport", await self.report("latency_tools", query))
 
     async def latency_agents(self, query: Query = None) -> LatencyReport:
-        return await self._typed("latency_agents", LatencyReport, query)
+        return cast("LatencyReport", await self.report("latency_agents", query))
 
     async def errors(self, query: Query = None) -> ErrorsReport:
-        return await self._typed("errors", ErrorsReport, query)
+        return cast("ErrorsReport", await self.report("errors", query))
 
     async def tools(self, query: Query = None) -> ToolsReport:
-        return await self._typed("tools", ToolsReport, query)
+        return cast("ToolsReport", await self.report("tools", query))
 
     async def tool_parameters(self, query: Query = None) -> ToolParametersReport:
-        return await self._typed("tool_parameters", ToolParametersReport, query)
+        return cast("ToolParametersReport", await self.report("tool_parameters", query))
 
     async def filter_options(self, query: Query = None) -> FilterOptionsReport:
-        return await self._typed("filter_options", FilterOptionsReport, query)
+        return cast("FilterOptionsReport", await self.report("filter_options", query))
 
     async def prompt_size(self, query: Query = None) -> PromptSizeReport:
-        return await self._typed("prompt_size", PromptSizeReport, query)
+        return cast("PromptSizeReport", await self.report("prompt_size", query))
 
     async def top_principals(self, query: Query = None) -> TopPrincipalsReport:
-        return await self._typed("top_principals", TopPrincipalsReport, query)
+        return cast("TopPrincipalsReport", await self.report("top_principals", query))
 
     async def runs_by_agent(self, query: Query = None) -> RunsByAgentReport:
-        return await self._typed("runs_by_agent", RunsByAgentReport, query)
+        return cast("RunsByAgentReport", await self.report("runs_by_agent", query))
 
     async def time_to_first_response(self, query: Query = None) -> TimeToFirstResponseReport:
-        return await self._typed("time_to_first_response", TimeToFirstResponseReport, query)
+        return cast("TimeToFirstResponseReport", await self.report("time_to_first_response", query))
 
     async def first_response_behavior(self, query: Query = None) -> FirstResponseBehaviorReport:
-        return await self._typed("first_response_behavior", FirstResponseBehaviorReport, query)
+        return cast("FirstResponseBehaviorReport", await self.report("first_response_behavior", query))

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import builtins
+import json
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import anyio
 import httpx2
 
+from mcp_agents.client import _constants as C
 from mcp_agents.client._paths import artifact_path, segment
-from mcp_agents.client._request import decode_json, parse_model
+from mcp_agents.client._request import _connection_error, decode_json, parse_model
 from mcp_agents.client._resource import Resource
-from mcp_agents.client.errors import InvalidRequestError
+from mcp_agents.client.errors import InvalidRequestError, error_from_response, parse_retry_after
 from mcp_agents.models import ArtifactUrl
 from mcp_agents.models.paths import ARTIFACT, ARTIFACTS
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+ERROR_BODY_MAX = 64_000
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,51 @@ class ArtifactContent:
 
     def __repr__(self) -> str:
         return f"ArtifactContent(path={self.path!r}, size={len(self.content)}, content_type={self.content_type!r})"
+
+
+@dataclass(frozen=True)
+class ArtifactPrefix:
+    """The first bytes of an artifact (all of them unless `truncated`) and its media type.
+
+    `size` is the whole artifact's size when known: the length read when complete, else the
+    service's `Content-Length` (None when it sent none).
+    """
+
+    path: str
+    content: bytes
+    content_type: str
+    truncated: bool
+    size: int | None
+
+    def __repr__(self) -> str:
+        return (f"ArtifactPrefix(path={self.path!r}, read={len(self.content)}, truncated={self.truncated}, "
+                f"size={self.size}, content_type={self.content_type!r})")
+
+
+async def _read_at_most(response: httpx2.Response, limit: int) -> tuple[bytes, bool]:
+    """Up to `limit` bytes of a streamed body, and whether more followed (the rest is never read)."""
+    data = bytearray()
+    async for chunk in response.aiter_bytes():
+        room = limit - len(data)
+        if len(chunk) > room:
+            data.extend(chunk[:room])
+            return bytes(data), True
+        data.extend(chunk)
+    return bytes(data), False
+
+
+def _declared_size(response: httpx2.Response) -> int | None:
+    length = response.headers.get("content-length", "")
+    if not length.isdigit() or response.headers.get("content-encoding", "identity") != "identity":
+        return None
+    return int(length)
+
+
+def _error_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", errors="replace") or None
 
 
 def _names(body: Any) -> builtins.list[str]:
@@ -59,6 +109,60 @@ class ArtifactsResource(Resource):
         response = await self._requester.request("GET", url, follow_redirects=True)
         content_type = response.headers.get("content-type", DEFAULT_CONTENT_TYPE)
         return ArtifactContent(path=path, content=response.content, content_type=content_type)
+
+    async def read(self, run_id: str, path: str, *, max_bytes: int) -> ArtifactPrefix:
+        """At most `max_bytes` of an artifact, streamed: a large artifact is never loaded whole.
+
+        Like `get` (redirects to signed storage followed, retries on connection failures and on
+        429/502/503/504, one new exchange after a 401), but the body is read only up to `max_bytes`
+        and the connection is then closed.
+        """
+        if max_bytes < 0:
+            raise InvalidRequestError("max_bytes must be >= 0")
+        requester = self._requester
+        url = requester.url(ARTIFACT.format(run_id=segment(run_id, "run id"), path=artifact_path(path)))
+        policy = requester.retry
+        deadline = time.monotonic() + policy.max_total
+        retries = 0
+        reauthenticated = False
+        while True:
+            token = await requester.credentials.get()
+            request = requester.http.build_request("GET", url, headers=requester.headers(token),
+                                                   timeout=requester.timeout)
+            delay: float | None = None
+            try:
+                response = await requester.http.send(request, stream=True, follow_redirects=True)
+                try:
+                    status = response.status_code
+                    if status == 401 and requester.credentials.refreshable and not reauthenticated:
+                        reauthenticated = True
+                        requester.credentials.invalidate(token)
+                        continue
+                    if status >= 400:
+                        raw, _ = await _read_at_most(response, ERROR_BODY_MAX)
+                        error = error_from_response(response, body=_error_body(raw))
+                        wait = parse_retry_after(response.headers.get("retry-after"))
+                        wait = policy.backoff(retries) if wait is None else wait
+                        if (status not in C.RETRYABLE_STATUS or retries >= policy.max_retries
+                                or wait > policy.max_retry_after or time.monotonic() + wait >= deadline):
+                            raise error
+                        delay = wait
+                    else:
+                        content, truncated = await _read_at_most(response, max_bytes)
+                        size = len(content) if not truncated else _declared_size(response)
+                        content_type = response.headers.get("content-type", DEFAULT_CONTENT_TYPE)
+                        return ArtifactPrefix(path=path, content=content, content_type=content_type,
+                                              truncated=truncated, size=size)
+                finally:
+                    await response.aclose()
+            except httpx2.TransportError as exc:
+                delay = policy.backoff(retries)
+                if retries >= policy.max_retries or time.monotonic() + delay >= deadline:
+                    raise _connection_error(exc, "GET", url, retries) from None
+            except httpx2.RequestError as exc:  # undecodable body, redirect loop: not worth repeating
+                raise _connection_error(exc, "GET", url, retries) from None
+            retries += 1
+            await anyio.sleep(delay or 0)
 
     async def url(self, run_id: str, path: str, *,
                   disposition: Literal["inline", "attachment"] | None = None) -> ArtifactUrl:

@@ -7,7 +7,9 @@ on Mondays, months on the 1st; `resolutionStep` groups that many units, counted 
 Only non-empty buckets are returned. Events of private runs count only for their owner (and
 superadmins). Summary: a run is counted from its `agent_run_started` / `agent_run_completed`
 events; time to first response runs from `agent_run_started` to the end (`timestamp +
-durationMs`) of the run's first `llm_call`.
+durationMs`) of the run's first `llm_call`. Token sums and call counts come from the exact roll-ups
+of `analytics_rollup` where they can (`sum(e.n)` counts events there); the summary's run counts come
+from an index in run order and its run durations, already sorted, from an index by duration.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from mcp_agents.local.analytics_rollup import HOUR_MS, UNITS, call_source
 from mcp_agents.local.analytics_sql import bucket_bounds, bucket_sql, dimension_column, stats, where_clause
 from mcp_agents.local.keys import Principal
 from mcp_agents.local.records import iso, parse_time
@@ -33,7 +36,7 @@ def _usage(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
             "cacheWriteInputTokens": cache_write, "avgTokensPerCall": total / calls if calls else 0.0}
 
 
-_USAGE_COLUMNS = ("count(*), sum(e.prompt_tokens), sum(e.completion_tokens), sum(e.total_tokens), "
+_USAGE_COLUMNS = ("sum(e.n), sum(e.prompt_tokens), sum(e.completion_tokens), sum(e.total_tokens), "
                   "sum(e.cached_tokens), sum(e.cache_write_tokens)")
 
 
@@ -49,43 +52,57 @@ def summary(conn: sqlite3.Connection, query: AnalyticsQuery, principal: Principa
 
     def usage_of(condition: str) -> str:
         return ", ".join(f"sum(CASE WHEN {condition} THEN {column} END)" for column in (
-            "1", "e.prompt_tokens", "e.completion_tokens", "e.total_tokens", "e.cached_tokens", "e.cache_write_tokens"))
+            "e.n", "e.prompt_tokens", "e.completion_tokens", "e.total_tokens", "e.cached_tokens",
+            "e.cache_write_tokens"))
 
+    # runs, from their run events: the covering index is in run order, so runs are grouped without a sort
+    total, ok, failed, first, last, non_interactive = conn.execute(f"""
+        SELECT count(*), coalesce(sum(ok), 0), coalesce(sum(bad), 0), min(t0), max(t1), coalesce(sum(ni), 0) FROM (
+            SELECT max(e.event_type = 'agent_run_completed' AND e.success = 1) AS ok,
+                   max(e.event_type = 'agent_run_completed' AND e.success = 0) AS bad, min(e.ts) AS t0, max(e.ts) AS t1,
+                   (SELECT r.interactive = 0 FROM runs r INDEXED BY runs_interactive WHERE r.id = e.run_key) AS ni
+            FROM events e INDEXED BY events_run_facts WHERE {where} AND {run_event} GROUP BY e.run_key)""",
+                                                                     args).fetchone()
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: many rows
+    durations = [d for (d,) in cursor.execute(
+        f"SELECT e.duration_ms FROM events e INDEXED BY events_run_durations WHERE {where} "
+        "AND e.event_type = 'agent_run_completed' AND e.duration_ms IS NOT NULL ORDER BY e.duration_ms",
+        args)]  # in index order, without a sort; summed in this order, as `stats` does
+    calls, calls_args = call_source(query, principal, ("llm_call", "tool_call"))
     row = conn.execute(f"""
-        SELECT count(DISTINCT CASE WHEN {run_event} THEN e.run_key END),
-               count(DISTINCT CASE WHEN e.event_type = 'agent_run_completed' AND e.success = 1 THEN e.run_key END),
-               count(DISTINCT CASE WHEN e.event_type = 'agent_run_completed' AND e.success = 0 THEN e.run_key END),
-               min(CASE WHEN {run_event} THEN e.ts END), max(CASE WHEN {run_event} THEN e.ts END),
-               sum(e.event_type = 'llm_call'), sum(e.event_type = 'tool_call'),
-               count(DISTINCT CASE WHEN e.event_type = 'llm_call' THEN e.model END),
+        SELECT sum(CASE WHEN {llm} THEN e.n END), sum(CASE WHEN e.event_type = 'tool_call' THEN e.n END),
+               count(DISTINCT CASE WHEN {llm} THEN e.model END),
                count(DISTINCT CASE WHEN e.event_type = 'tool_call' THEN e.tool_name END),
                {usage_of(llm)}, {usage_of(nested)}
-        FROM events e WHERE {where}""", args).fetchone()
-    total, ok, failed, first, last, llm_calls, tool_calls, models, tools_used = row[:9]
-    non_interactive = conn.execute(f"""
-        SELECT count(*) FROM runs r WHERE r.interactive = 0 AND r.id IN (SELECT e.run_key FROM events e WHERE {where}
-            AND {run_event})""", args).fetchone()[0]
-    durations = stats(conn, f"SELECT '' AS g, e.duration_ms AS d, e.success AS ok FROM events e WHERE {where} "
-                            "AND e.event_type = 'agent_run_completed'", args).get("", {})
+        FROM ({calls}) e""", calls_args).fetchone()
+    llm_calls, tool_calls, models, tools_used = row[:4]
+    n = len(durations)
+    position = 0.95 * (n - 1)
+    low = int(position)
+    p95 = durations[low] + (durations[min(n - 1, low + 1)] - durations[low]) * (position - low) if n else None
     frm = parse_time(query.from_, "from") if query.from_ is not None else first
     to = parse_time(query.to, "to") if query.to is not None else last
     return {"summary": {
         "timeRange": {"from": iso(frm), "to": iso(to)},
         "totalRuns": total, "successfulRuns": ok, "failedRuns": failed, "ongoingRuns": max(0, total - ok - failed),
         "successRate": ok / (ok + failed) if ok + failed else None,
-        "tokenUsage": _usage(tuple(row[9:15])), "nestedInteractionTokens": _usage(tuple(row[15:21])),
-        "avgRunDurationMs": durations.get("avgMs"), "p95RunDurationMs": durations.get("p95Ms"),
+        "tokenUsage": _usage(tuple(row[4:10])), "nestedInteractionTokens": _usage(tuple(row[10:16])),
+        "avgRunDurationMs": sum(durations) / n if n else None, "p95RunDurationMs": p95,
         "nonInteractiveRunCount": non_interactive, "totalLlmCalls": llm_calls or 0, "totalToolCalls": tool_calls or 0,
         "uniqueModels": models, "uniqueTools": tools_used,
     }}
 
 
 def tokens(conn: sqlite3.Connection, query: AnalyticsQuery, principal: Principal) -> Report:
-    where, args = where_clause(query, principal)
-    base = f"FROM events e WHERE {where} AND e.event_type = 'llm_call'"
+    dim = dimension_column(query.groupBy) if query.groupBy else None
+    # the roll-ups answer unless the query asks for minute buckets or a column they do not keep
+    units = () if query.resolution == "minute" or dim == "e.error_type" else \
+        (HOUR_MS,) if query.resolution == "hour" else UNITS
+    source, args = call_source(query, principal, ("llm_call",), units)
+    base = f"FROM ({source}) e"
     out: Report = {"summary": _usage(conn.execute(f"SELECT {_USAGE_COLUMNS} {base}", args).fetchone())}
     grand = out["summary"]["totalTokens"]
-    dim = dimension_column(query.groupBy) if query.groupBy else None
     if dim:
         rows = conn.execute(f"SELECT {dim} AS g, {_USAGE_COLUMNS} {base} GROUP BY g "
                             "ORDER BY sum(e.total_tokens) DESC, g LIMIT ?", [*args, query.limit or 1000]).fetchall()

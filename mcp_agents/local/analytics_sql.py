@@ -26,17 +26,18 @@ def dimension_column(group_by: str) -> str:
     return DIMENSIONS[group_by]
 
 
-def where_clause(query: AnalyticsQuery, principal: Principal) -> tuple[str, list[Any]]:
-    """Conditions on `events e` for the query's time range and filters, and what the principal may see."""
+def where_clause(query: AnalyticsQuery, principal: Principal, times: bool = True) -> tuple[str, list[Any]]:
+    """Conditions on `events e` for the query's time range (unless not `times`) and filters, and what the
+    principal may see."""
     where: list[str] = ["1 = 1"]
     args: list[Any] = []
     if not principal.is_superadmin:
         where.append("(e.owner IS NULL OR e.owner = ?)")
         args.append(principal.id)
-    if query.from_ is not None:
+    if query.from_ is not None and times:
         where.append("e.ts >= ?")
         args.append(parse_time(query.from_, "from"))
-    if query.to is not None:
+    if query.to is not None and times:
         where.append("e.ts < ?")
         args.append(parse_time(query.to, "to"))
     flt = query.filter

@@ -46,7 +46,21 @@ async def caller_and_run(request: Request) -> tuple[Services, Principal, sqlite3
     principal = services.tokens.authenticate(request)
     run_id = request.path_params["run_id"]
     row = await services.store.read(lambda conn: records.visible_run(conn, run_id, principal))
+    services.runtime.remember_access(run_id, row["started_by"], row["visibility"])
     return services, principal, row
+
+
+async def caller_and_run_id(request: Request) -> tuple[Services, Principal, str]:
+    """Like `caller_and_run` for handlers that need only the run's id: access is checked from memory."""
+    services = services_of(request)
+    principal = services.tokens.authenticate(request)
+    run_id: str = request.path_params["run_id"]
+    known = services.runtime.access.get(run_id)
+    if known is None:
+        await caller_and_run(request)
+    elif not principal.can_see(*known):
+        raise ServiceError(404, f"agent run {run_id!r} not found")
+    return services, principal, run_id
 
 
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -176,7 +190,7 @@ async def get_updates(request: Request) -> JSONResponse:
 
 
 async def post_update(request: Request) -> JSONResponse:
-    services, _, row = await caller_and_run(request)
+    services, _, run_id = await caller_and_run_id(request)
     body = PostUpdateRequest.model_validate(await read_json(request))
     kind = parse_type(body.type)
     item: dict[str, Any] = {"t": kind.value if kind else "UPDATE"}
@@ -188,5 +202,5 @@ async def post_update(request: Request) -> JSONResponse:
         item["d"] = body.details
     if body.workstream_id and body.workstream_id != "main":
         item["w"] = body.workstream_id
-    await services.runtime.post(row["id"], [item])
+    await services.runtime.post(run_id, [item])
     return JSONResponse({"success": True})

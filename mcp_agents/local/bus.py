@@ -2,25 +2,41 @@
 
 Publishers call `publish` only after the messages are committed, so a subscriber never sees a
 message that a crash could lose. `END` tells a subscriber that the run reached a terminal status.
+Each message is serialized to its SSE frame once, in `publish`, and the same bytes are shared by
+every subscriber (with many followers, per-subscriber serialization dominated the fan-out cost).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from mcp_agents.local.config import SUBSCRIBER_QUEUE_MAX
 
-END: dict[str, Any] = {"__end__": True}
-CLOSED: dict[str, Any] = {"__closed__": True}
+
+class Frame(NamedTuple):
+    """A committed message as its Server-Sent Events frame (`ts` is its SSE id)."""
+
+    ts: int
+    data: bytes
+
+
+def sse_frame(message: dict[str, Any]) -> Frame:
+    text = f"id: {message['ts']}\ndata: {json.dumps(message, separators=(',', ':'))}\n\n"
+    return Frame(int(message["ts"]), text.encode())
+
+
+END = Frame(-1, b"")  # the run reached a terminal status
+CLOSED = Frame(-2, b"")  # the subscriber was dropped (too slow) or the service is stopping
 
 
 class Subscription:
     def __init__(self, bus: Bus, run_id: str) -> None:
         self.bus = bus
         self.run_id = run_id
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.queue: asyncio.Queue[Frame] = asyncio.Queue()
         self.dropped = False
 
     def __enter__(self) -> Subscription:
@@ -47,17 +63,24 @@ class Bus:
                 del self._subs[sub.run_id]
 
     def publish(self, run_id: str, messages: list[dict[str, Any]]) -> None:
-        for sub in list(self._subs.get(run_id, ())):
-            if sub.queue.qsize() + len(messages) > SUBSCRIBER_QUEUE_MAX:
+        subs = self._subs.get(run_id)
+        if subs:
+            self._put(subs, [sse_frame(message) for message in messages])
+
+    def _put(self, subs: set[Subscription], frames: list[Frame]) -> None:
+        for sub in list(subs):
+            if sub.queue.qsize() + len(frames) > SUBSCRIBER_QUEUE_MAX:
                 sub.dropped = True  # too slow: it is closed and resumes with `since`
                 sub.queue.put_nowait(CLOSED)
                 self.unsubscribe(sub)
                 continue
-            for message in messages:
-                sub.queue.put_nowait(message)
+            for frame in frames:
+                sub.queue.put_nowait(frame)
 
     def end(self, run_id: str) -> None:
-        self.publish(run_id, [END])
+        subs = self._subs.get(run_id)
+        if subs:
+            self._put(subs, [END])
 
     def close_all(self) -> None:
         for subs in list(self._subs.values()):

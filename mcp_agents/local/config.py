@@ -12,13 +12,15 @@ DEFAULT_TOKEN_TTL_SECONDS = 3600
 LIST_DEFAULT_LIMIT = 50
 LIST_MAX_LIMIT = 200
 WRITE_BATCH_MAX = 512  # jobs committed together by the single writer
+READERS_MAX = 4  # read connections (and worker threads reading) at once; each holds its own page cache
+LAST_TS_CACHE_MAX = 10_000  # runs whose last message timestamp the writer keeps in memory
 SUBSCRIBER_QUEUE_MAX = 50_000  # a slower SSE client is dropped (it resumes with `since`)
 NOTIFY_ATTEMPTS = 3
 NOTIFY_TIMEOUT_SECONDS = 5.0
 NOTIFY_BACKOFF_SECONDS = 0.5
 SIGNED_URL_TTL_SECONDS = 3600
 SHUTDOWN_TIMEOUT_SECONDS = 5.0
-STARTUP_TIMEOUT_SECONDS = 15.0
+STARTUP_TIMEOUT_SECONDS = 120.0  # opening a big database may first migrate it (seconds per million events)
 MAX_ARTIFACT_BYTES = 100 * 1024 * 1024
 
 

@@ -86,9 +86,11 @@ def load_dev_key(data_dir: Path, explicit: str | None, announce: bool = True) ->
     key = new_api_key()
     write_private(path, key + "\n")
     if announce:
+        # Shown only to a person at a terminal: a piped stderr ends up in a host's or supervisor's logs.
+        shown = f" {key}" if sys.stderr.isatty() else ""
         sys.stderr.write(
-            f"mcp-agents local: created the development API key {key}\n"
-            f"  (shown once; it is kept in {path}, readable by you only)\n"
+            f"mcp-agents local: created the development API key{shown}, kept in {path} (readable by you only;\n"
+            f"  printed only to a terminal, never to logs)\n"
             f"  exchange it for a token: curl -X POST <sts_url>/token/issue -H 'Content-Type: application/json' "
             f"-d '{{\"type\": \"apikey\", \"key\": \"'$(cat {path})'\"}}'\n"
             f"  or let mcp-agents use it: export VERTESIA_API_KEY=$(cat {path})\n"

@@ -88,13 +88,19 @@ ERRORS = {400: "Bad request", 401: "Missing or invalid token", 403: "Permission 
           409: "The run's status forbids this", 413: "Too large", 422: "Invalid body"}
 
 
+# Before OpenAPI 3.2 (`itemSchema`), the schema of an event stream describes each event (as tools read it).
+SSE_EVENT: dict[str, Any] = {"type": "object", "properties": {
+    "event": {"type": "string"}, "id": {"type": "string"}, "retry": {"type": "integer"},
+    "data": {"type": "string", "description": "One agent message (compact format) as JSON"}}}
+
+
 def _operation(method: str, path: str, summary: str) -> dict[str, Any]:
     request, status, answer, query = SPEC[(method, path)]
     params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
               for name in ("run_id", "name", "path") if "{" + name + "}" in path]
     params += [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in query.items()]
     if answer == "sse":
-        content: dict[str, Any] = {"text/event-stream": {"schema": {"type": "string"}}}
+        content: dict[str, Any] = {"text/event-stream": {"schema": SSE_EVENT}}
     elif answer == "file":
         content = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
                    "application/json": {"schema": _ref(ArtifactUrl)}}

@@ -15,6 +15,7 @@ import secrets
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
@@ -32,6 +33,7 @@ from mcp_agents.models import TERMINAL_STATUSES, CreateAgentRunRequest
 
 log = logging.getLogger(__name__)
 ACTIVE = ("created", "running")
+ACCESS_CACHE_MAX = 100_000
 
 
 def new_run_id() -> str:
@@ -51,6 +53,14 @@ class Runtime:
         self.files = files
         self._active: dict[str, ActiveRun] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        # run id -> (started_by, visibility): neither changes once a run exists, so hot paths (posting
+        # updates) check access from memory instead of a database round trip
+        self.access: dict[str, tuple[str, str]] = {}
+
+    def remember_access(self, run_id: str, owner: str, visibility: str) -> None:
+        if len(self.access) >= ACCESS_CACHE_MAX:
+            self.access.clear()
+        self.access[run_id] = (owner, visibility)
 
     async def post(self, run_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Commit messages, then broadcast them; returns them with their timestamps."""
@@ -69,15 +79,22 @@ class Runtime:
             "title": None, "topic": None, "tags": request.tags or [], "categories": request.categories or [],
             "params": request.model_dump(mode="json", include=set(records.PARAM_FIELDS), exclude_none=True),
         }
+        return await self._launch(rec, interaction, "new")
+
+    async def _launch(self, rec: dict[str, Any], interaction: Interaction, mode: Mode,
+                      fill: Callable[[sqlite3.Connection, int], None] | None = None) -> dict[str, Any]:
+        """Insert the run `rec` (and, in the same transaction, `fill` its history), start it, answer it."""
 
         def job(conn: sqlite3.Connection) -> sqlite3.Row:
-            records.insert_run(conn, rec)
+            seq = records.insert_run(conn, rec)
+            if fill is not None:
+                fill(conn, seq)
             row = records.get_run(conn, rec["id"])
             assert row is not None
             return row
 
         row = await self.store.write(job)
-        self._start(row, interaction, "new")
+        self._start(row, interaction, mode)
         return records.run_to_wire(row)
 
     def _start(self, row: sqlite3.Row, interaction: Interaction, mode: Mode) -> None:
@@ -198,8 +215,7 @@ class Runtime:
             "categories": json.loads(source["categories"]), "params": params,
         }
 
-        def job(conn: sqlite3.Connection) -> sqlite3.Row:
-            seq = records.insert_run(conn, rec)
+        def copy_history(conn: sqlite3.Connection, seq: int) -> None:
             rows = conn.execute("SELECT ts, body FROM messages WHERE run_id = ? ORDER BY ts",
                                 (source["id"],)).fetchall()
             conn.executemany("INSERT INTO messages (run_id, ts, body) VALUES (?, ?, ?)",
@@ -209,13 +225,8 @@ class Runtime:
             if rows:
                 self.store.last_ts[rec["id"]] = int(rows[-1][0])
             conn.execute("UPDATE runs SET queries = ? WHERE id = ?", (source["queries"], rec["id"]))
-            row = records.get_run(conn, rec["id"])
-            assert row is not None
-            return row
 
-        row = await self.store.write(job)
-        self._start(row, interaction, "fork")
-        return records.run_to_wire(row)
+        return await self._launch(rec, interaction, "fork", copy_history)
 
     def _interaction_of(self, row: sqlite3.Row) -> Interaction:
         ref = f"{row['interaction']}@{row['interaction_version']}" if row["interaction_version"] else row["interaction"]

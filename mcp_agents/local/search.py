@@ -2,7 +2,8 @@
 
 A run's score is its best bm25 match across its own row and its messages (higher is better). The
 query text is split into terms that are quoted, so FTS5 syntax in user input is never executed;
-every term must match (AND), the last one as a prefix.
+every term must match (AND), the last one as a prefix (deliberately: search as you type, where the
+last word is usually unfinished). Every match is scored, so the order is exact whatever the page.
 """
 
 from __future__ import annotations
@@ -61,18 +62,22 @@ async def search(store: Store, request: Request, principal: Principal) -> dict[s
                                 "ORDER BY r.started_at DESC, r.seq DESC LIMIT ? OFFSET ?",
                                 [*args, limit, offset]).fetchall()
         else:
-            scored = f"""WITH m(seq, s) AS (
+            # every match is scored (exact relevance order), but only the page's runs are read whole: the
+            # filters and the sort need just each hit's seq, score and start time
+            hits = f"""WITH m(seq, s) AS (
                     SELECT rowid, bm25(runs_fts, 10.0, 5.0, 2.0, 3.0, 3.0, 1.0) FROM runs_fts WHERE runs_fts MATCH ?
                     UNION ALL
                     SELECT run_seq, bm25(messages_fts) FROM messages_fts WHERE messages_fts MATCH ?),
-                best(seq, score) AS (SELECT seq, -min(s) FROM m GROUP BY seq)
-                SELECT r.*, best.score AS score FROM best JOIN runs r ON r.seq = best.seq WHERE {clause}"""
-            # one pass for the page and the total (a window count), a second only past the last page
-            rows = conn.execute(f"SELECT *, count(*) OVER () AS total FROM ({scored}) "
-                                "ORDER BY score DESC, started_at DESC LIMIT ? OFFSET ?",
+                best(seq, score) AS MATERIALIZED (SELECT seq, -min(s) FROM m GROUP BY seq),
+                hits(seq, score, started_at) AS MATERIALIZED (SELECT best.seq, best.score, r.started_at
+                    FROM best JOIN runs r ON r.seq = best.seq WHERE {clause})"""
+            rows = conn.execute(f"""{hits}, page(seq, score) AS (SELECT seq, score FROM hits
+                    ORDER BY score DESC, started_at DESC LIMIT ? OFFSET ?)
+                SELECT r.*, page.score AS score, (SELECT count(*) FROM hits) AS total
+                FROM page JOIN runs r ON r.seq = page.seq ORDER BY page.score DESC, r.started_at DESC, r.seq""",
                                 [match, match, *args, limit, offset]).fetchall()
             total = int(rows[0]["total"]) if rows else int(
-                conn.execute(f"SELECT count(*) FROM ({scored})", [match, match, *args]).fetchone()[0])
+                conn.execute(f"{hits} SELECT count(*) FROM hits", [match, match, *args]).fetchone()[0])
         return {"hits": [_hit(row, float(row["score"])) for row in rows], "total": total}
 
     result: dict[str, Any] = await store.read(job)

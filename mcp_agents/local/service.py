@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -30,6 +31,8 @@ from mcp_agents.local.store import Store
 from mcp_agents.models.paths import API_PREFIX
 
 log = logging.getLogger(__name__)
+# httptools (C) parses HTTP several times faster than h11 (pure Python), which dominated small requests
+HTTP_IMPLEMENTATION = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
 
 
 class _Server(uvicorn.Server):
@@ -89,7 +92,7 @@ async def run_local_service(config: LocalServiceConfig) -> AsyncIterator[Running
     host = f"[{config.host}]" if ":" in config.host else config.host
     root = f"http://{host}:{port}"
     app = build_app(lambda: open_services(config, dev_key, root + API_PREFIX))
-    server = _Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False,
+    server = _Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, http=HTTP_IMPLEMENTATION,
                                            timeout_graceful_shutdown=int(SHUTDOWN_TIMEOUT_SECONDS)))
     task = asyncio.create_task(server.serve(sockets=[sock]), name="mcp-agents-local")
     try:

@@ -3,13 +3,13 @@
 Subscribe first, then read the history, so nothing committed in between is missed; live
 messages not newer than the last one sent are skipped. `skipHistory=true` replays only what is
 newer than `since` (nothing without `since`). A `: ping` comment goes out every heartbeat
-interval; the stream ends after the run's final message (or at once for a finished run).
+interval; the stream ends after the run's final message (or at once for a finished run). Frames
+already queued are written together, one chunk per wake-up, so a burst costs one socket write.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from mcp_agents.local import records
-from mcp_agents.local.bus import CLOSED, END, Subscription
+from mcp_agents.local.bus import CLOSED, END, Frame, Subscription, sse_frame
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.models import TERMINAL_STATUSES
 
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
     from mcp_agents.local.app import Services
 
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
-
-
-def _frame(message: dict[str, Any]) -> str:
-    return f"id: {message['ts']}\ndata: {json.dumps(message, separators=(',', ':'))}\n\n"
 
 
 async def stream(request: Request) -> StreamingResponse:
@@ -64,24 +60,36 @@ def parse_since(raw: str | None) -> int:
 
 
 async def _events(subscription: Subscription, history: list[dict[str, Any]], since: int, finished: bool,
-                  heartbeat: float) -> AsyncIterator[str]:
+                  heartbeat: float) -> AsyncIterator[bytes]:
     with subscription:
         last = since
         for message in history:
             last = message["ts"]
-            yield _frame(message)
+            yield sse_frame(message).data
         if finished:
             return
-        yield ": connected\n\n"
+        yield b": connected\n\n"
+        queue = subscription.queue
         while True:
-            try:
-                item = await asyncio.wait_for(subscription.queue.get(), heartbeat)
-            except TimeoutError:
-                yield ": ping\n\n"
-                continue
-            if item is END or item is CLOSED:
-                return
-            if item["ts"] <= last:
-                continue
-            last = item["ts"]
-            yield _frame(item)
+            if queue.empty():
+                try:
+                    async with asyncio.timeout(heartbeat):  # unlike wait_for, no task per wait
+                        first = await queue.get()
+                except TimeoutError:
+                    yield b": ping\n\n"
+                    continue
+            else:
+                first = queue.get_nowait()
+            chunk: list[bytes] = []
+            item: Frame | None = first
+            while item is not None:
+                if item is END or item is CLOSED:
+                    if chunk:
+                        yield b"".join(chunk)
+                    return
+                if item.ts > last:
+                    last = item.ts
+                    chunk.append(item.data)
+                item = queue.get_nowait() if not queue.empty() else None
+            if chunk:
+                yield b"".join(chunk)

@@ -22,12 +22,13 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from mcp_agents.local.config import WRITE_BATCH_MAX
+from mcp_agents.local import analytics_rollup
+from mcp_agents.local.config import LAST_TS_CACHE_MAX, READERS_MAX, WRITE_BATCH_MAX
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema
     """
@@ -106,6 +107,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE VIRTUAL TABLE messages_fts USING fts5(text, run_seq UNINDEXED,
                                                  tokenize = 'unicode61 remove_diacritics 2');
     """,
+    # 2: the daily and hourly roll-ups of LLM and tool calls (analytics_rollup), filled from the events already
+    # stored, and indexes of the run events by run and by duration, and of runs' interactivity (for the summary)
+    analytics_rollup.SCHEMA + """
+    CREATE INDEX events_run_facts ON events(run_key, event_type, ts, owner, success, duration_ms)
+        WHERE event_type IN ('agent_run_started', 'agent_run_completed');
+    CREATE INDEX events_run_durations ON events(duration_ms, ts, owner) WHERE event_type = 'agent_run_completed';
+    CREATE INDEX runs_interactive ON runs(id, interactive);
+    """,
 )
 
 DB_FILE = "agent-runs.sqlite3"
@@ -150,9 +159,11 @@ class Store:
         self.path = data_dir / DB_FILE
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._local = threading.local()
+        # A bounded pool of read connections: worker threads come and go, connections (and their caches) stay.
+        self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._read_limiter: anyio.CapacityLimiter | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writer: sqlite3.Connection | None = None
         self.last_ts: dict[str, int] = {}  # writer-thread only: the last message timestamp per run
@@ -160,6 +171,7 @@ class Store:
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._loop = asyncio.get_running_loop()
+        self._read_limiter = anyio.CapacityLimiter(READERS_MAX)
         self._writer = _connect(self.path, readonly=False)
         _migrate(self._writer)
         self._thread = threading.Thread(target=self._write_loop, name="mcp-agents-local-writer", daemon=True)
@@ -188,16 +200,19 @@ class Store:
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` on a read-only connection in a worker thread (never on the event loop)."""
-        return await anyio.to_thread.run_sync(self._read_sync, fn)
+        return await anyio.to_thread.run_sync(self._read_sync, fn, limiter=self._read_limiter)
 
     def _read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        try:
+            conn = self._idle_readers.get_nowait()
+        except queue.Empty:  # fewer than READERS_MAX exist: the limiter bounds how many are ever made
             conn = _connect(self.path, readonly=True)
-            self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
-        return fn(conn)
+        try:
+            return fn(conn)
+        finally:
+            self._idle_readers.put(conn)
 
     def next_ts(self, conn: sqlite3.Connection, run_id: str) -> int:
         """A message timestamp strictly greater than the run's previous one (writer thread only)."""
@@ -206,6 +221,8 @@ class Store:
             row = conn.execute("SELECT max(ts) FROM messages WHERE run_id = ?", (run_id,)).fetchone()
             last = int(row[0]) if row and row[0] is not None else 0
         ts = max(now_ms(), last + 1)
+        if len(self.last_ts) >= LAST_TS_CACHE_MAX:  # a cache: a miss reads max(ts) back from the table
+            self.last_ts.clear()
         self.last_ts[run_id] = ts
         return ts
 

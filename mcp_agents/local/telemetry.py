@@ -6,6 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
+from mcp_agents.local import analytics_rollup
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.records import parse_time
 from mcp_agents.models import AgentEvent
@@ -48,4 +49,5 @@ def insert_events(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:
     conn.executemany(_INSERT, [(first + index, *row[:-1]) for index, row in enumerate(rows)])
     conn.executemany("INSERT INTO event_bodies (id, body) VALUES (?, ?)",
                      [(first + index, row[-1]) for index, row in enumerate(rows)])
+    analytics_rollup.add_events(conn, rows)
     return len(rows)

@@ -1,6 +1,11 @@
-"""The REST wire schema of the Agent Runs API, shared by `client/` and `local/` so they cannot drift."""
+"""The REST wire schema of the Agent Runs API, shared by `client/` and `local/` so they cannot drift.
 
-from mcp_agents.models.analytics import REPORT_MODELS, REPORTS, AnalyticsFilter, AnalyticsQuery
+The analytics names load on first use (`__getattr__` below): their fourteen report models take
+tens of milliseconds to build, and most importers (the MCP server at startup) never need them.
+"""
+
+from typing import TYPE_CHECKING, Any
+
 from mcp_agents.models.errors import ErrorBody
 from mcp_agents.models.events import AgentEvent, IngestEventsRequest, IngestEventsResponse
 from mcp_agents.models.messages import (
@@ -27,6 +32,20 @@ from mcp_agents.models.runs import (
     SignalResult,
     TerminateResult,
 )
+
+if TYPE_CHECKING:
+    from mcp_agents.models.analytics import REPORT_MODELS, REPORTS, AnalyticsFilter, AnalyticsQuery
+
+_ANALYTICS_NAMES = frozenset({"REPORT_MODELS", "REPORTS", "AnalyticsFilter", "AnalyticsQuery"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ANALYTICS_NAMES:
+        from mcp_agents.models import analytics
+
+        return getattr(analytics, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ACTIVE_STATUSES",

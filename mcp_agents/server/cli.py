@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 # Settings whose flag is a switch (present = true) rather than a value.
 SWITCHES = frozenset({"read_only", "stateless"})
-HTTP_ONLY = ("http_auth", "stateless", "allowed_hosts", "allowed_origins")
+HTTP_ONLY = ("http_auth", "stateless", "allowed_hosts", "allowed_origins", "request_state_key")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -57,5 +57,5 @@ def run(args: argparse.Namespace) -> int:
     except HttpConfigError as exc:
         print(f"mcp-agents serve: {exc}", file=sys.stderr)
         return 2
-    anyio.run(serve_http, build_server(settings), settings, http_options)
+    anyio.run(serve_http, build_server(settings, http=http_options), settings, http_options)
     return 0

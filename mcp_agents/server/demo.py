@@ -113,7 +113,6 @@ async def _delegate(client: Client, args: argparse.Namespace) -> int:
         if message:
             say(f"  [{progress:g}{f'/{total:g}' if total else ''}] {message}")
 
-    answered_late = False
     for _ in range(MAX_WAIT_CALLS):
         say("wait_for_agent_runs(...)")
         result = _structured(await client.call_tool(
@@ -127,9 +126,8 @@ async def _delegate(client: Client, args: argparse.Namespace) -> int:
             _structured(await client.call_tool("send_agent_input", {"run_id": run_id, "message": ANSWER}),
                         "send_agent_input")
             continue
-        if run.get("done") and (run.get("answer") or run.get("error") or answered_late):
+        if run.get("done"):  # a done run comes with its final status and answer
             break
-        answered_late = bool(run.get("done"))  # done right after the answer: one more wait reads the end
     else:
         say("the run did not finish in time")
         return 1

@@ -14,6 +14,7 @@ because the SDK's auth always requires a token, and optional pass-through needs 
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
 import re
@@ -27,6 +28,7 @@ from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, BearerAuthBackend, RequireAuthMiddleware
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
+from mcp.server.mcpserver import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
@@ -50,6 +52,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 _API_KEY_SHAPE = re.compile(r"^sk-[A-Za-z0-9_\-]{8,512}$")
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*$")
 MAX_BEARER_CHARS = 16_384
+REQUEST_STATE_KEY_BYTES = 32
 
 
 class HttpConfigError(ValueError):
@@ -68,12 +71,13 @@ class HttpOptions:
     stateless: bool = False
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = field(default=())
+    request_state_key: str = field(default="", repr=False)
 
     @classmethod
     def load(cls, environ: Mapping[str, str], **overrides: str | bool | None) -> HttpOptions:
         """From the environment, then explicit values (CLI flags); bad values raise `HttpConfigError`."""
         raw: dict[str, str] = {}
-        for name in ("http_auth", "stateless", "allowed_hosts", "allowed_origins"):
+        for name in ("http_auth", "stateless", "allowed_hosts", "allowed_origins", "request_state_key"):
             option = OPTION_BY_NAME[name]
             value = overrides.get(name)
             if value is None:
@@ -86,7 +90,34 @@ class HttpOptions:
             auth=auth,  # type: ignore[arg-type]
             stateless=raw["stateless"].strip().lower() in {"1", "true", "yes", "on"},
             allowed_hosts=_csv(raw["allowed_hosts"]), allowed_origins=_csv(raw["allowed_origins"]),
+            request_state_key=raw["request_state_key"],
         )
+
+    @property
+    def callers_only(self) -> bool:
+        """Every request brings its own bearer: the server needs no credential of its own."""
+        return self.auth == "required"
+
+
+def request_state_security(value: str) -> RequestStateSecurity | None:
+    """The shared sealing of `requestState` for replicas (`MCP_AGENTS_REQUEST_STATE_KEY`), or None (per process).
+
+    Comma-separated keys rotate: the first seals, every one opens. A key of exactly 32 bytes (UTF-8)
+    is used as is; any other value is hashed with SHA-256 into 32 bytes, so a passphrase or a base64
+    string works too (its strength is the value's). The SDK stretches each key with HKDF into an
+    AES-256-GCM key; replicas must also share the server name, which they do.
+    """
+    keys: list[bytes] = []
+    for key in _csv(value):
+        raw = key.encode("utf-8")
+        if len(raw) != REQUEST_STATE_KEY_BYTES:
+            if len(raw) < REQUEST_STATE_KEY_BYTES:
+                logger.warning("a MCP_AGENTS_REQUEST_STATE_KEY key is shorter than %d characters: use a long "
+                               "random value", REQUEST_STATE_KEY_BYTES)
+            raw = hashlib.sha256(raw).digest()
+        if raw not in keys:
+            keys.append(raw)
+    return RequestStateSecurity(keys=keys) if keys else None
 
 
 def is_loopback(host: str) -> bool:

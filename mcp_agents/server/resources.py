@@ -32,6 +32,7 @@ from mcp_agents.client import AgentRunsClient, AgentRunsError, ArtifactContent, 
 from mcp_agents.models import AgentMessage, AgentRun
 from mcp_agents.server.completions import register_completions
 from mcp_agents.server.deps import ServerDeps, caller_bearer, client_for, client_with, lifespan_deps
+from mcp_agents.server.tools._common import refused_bearer
 from mcp_agents.server.uris import (
     ARTIFACT_TEMPLATE,
     MESSAGES_TEMPLATE,
@@ -80,7 +81,7 @@ def is_text(content_type: str) -> bool:
 def _translate(exc: AgentRunsError, uri: str) -> Exception:
     if isinstance(exc, NotFoundError):
         return ResourceNotFoundError(f"{uri} not found (or not visible to you)")
-    return ResourceError(f"reading {uri} failed: {exc}")
+    return ResourceError(f"reading {uri} failed: {refused_bearer(exc) or exc}")
 
 
 async def read_run(client: AgentRunsClient, run_id: str) -> str:
@@ -109,14 +110,15 @@ async def read_artifact(client: AgentRunsClient, run_id: str, path: str) -> Arti
     uri = artifact_uri(run_id, path)
     if not path or contains_path_traversal(path) or is_absolute_path(path) or "\0" in path:
         raise ResourceNotFoundError(f"{uri}: not a valid artifact path")
-    try:
-        artifact = await client.artifacts.get(run_id, path)
+    try:  # never more than the limit in memory, however large the artifact
+        artifact = await client.artifacts.read(run_id, path, max_bytes=MAX_ARTIFACT_BYTES)
     except AgentRunsError as exc:
         raise _translate(exc, uri) from None
-    if len(artifact.content) > MAX_ARTIFACT_BYTES:
-        raise ResourceError(f"{uri} is {len(artifact.content)} bytes, over the {MAX_ARTIFACT_BYTES}-byte limit of "
-                            "resource reads; use the read_agent_artifact tool for a download URL")
-    return artifact
+    if artifact.truncated:
+        size = f"{artifact.size} bytes" if artifact.size is not None else "larger than that"
+        raise ResourceError(f"{uri} is {size}, over the {MAX_ARTIFACT_BYTES}-byte limit of resource reads; use "
+                            "the read_agent_artifact tool for a download URL")
+    return ArtifactContent(path=path, content=artifact.content, content_type=artifact.content_type)
 
 
 def artifact_contents(uri: str, artifact: ArtifactContent) -> TextResourceContents | BlobResourceContents:

@@ -7,6 +7,7 @@ The snapshot, the README table and the budget test all read this registry.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -69,16 +70,34 @@ class Registry:
         return register
 
 
-def all_specs() -> list[ToolSpec]:
-    """Every tool of every toolset, in the order of `TOOLSETS`."""
-    from mcp_agents.server.tools import analytics, artifacts, reporting, run_views, runs
+# The modules declaring each toolset's tools, in declaration order. Imported only when their
+# toolset is wanted: a server that does not expose a toolset does not pay for importing it.
+TOOLSET_MODULES: dict[str, tuple[str, ...]] = {
+    "runs": ("mcp_agents.server.tools.runs", "mcp_agents.server.tools.run_views"),
+    "artifacts": ("mcp_agents.server.tools.artifacts",),
+    "reporting": ("mcp_agents.server.tools.reporting",),
+    "analytics": ("mcp_agents.server.tools.analytics",),
+}
+assert tuple(TOOLSET_MODULES) == TOOLSETS
 
-    specs = [*runs.registry.specs, *run_views.registry.specs, *artifacts.registry.specs,
-             *reporting.registry.specs, *analytics.registry.specs]
+
+def toolset_specs(toolsets: Iterable[str] = TOOLSETS) -> list[ToolSpec]:
+    """The tools of `toolsets`, in the order of `TOOLSETS` (importing only their modules)."""
+    chosen = set(toolsets)
+    specs: list[ToolSpec] = []
+    for toolset, modules in TOOLSET_MODULES.items():
+        if toolset in chosen:
+            for module in modules:
+                specs.extend(importlib.import_module(module).registry.specs)
     names = [spec.name for spec in specs]
     if len(names) != len(set(names)):
         raise RuntimeError("duplicate tool name in the registry")
     return specs
+
+
+def all_specs() -> list[ToolSpec]:
+    """Every tool of every toolset, in the order of `TOOLSETS`."""
+    return toolset_specs(TOOLSETS)
 
 
 def select(specs: Iterable[ToolSpec], *, toolsets: Iterable[str] = DEFAULT_TOOLSETS,
@@ -89,7 +108,7 @@ def select(specs: Iterable[ToolSpec], *, toolsets: Iterable[str] = DEFAULT_TOOLS
 
 
 def selected_specs(settings: Settings) -> list[ToolSpec]:
-    return select(all_specs(), toolsets=settings.toolsets, read_only=settings.read_only)
+    return select(toolset_specs(settings.toolsets), toolsets=settings.toolsets, read_only=settings.read_only)
 
 
 def interaction_name(interaction: str) -> str:

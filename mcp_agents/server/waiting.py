@@ -49,8 +49,9 @@ HISTORY_RELAY = 20
 QUESTION_MAX = 1500
 ANSWER_KEY = "answer:"
 MIN_SETUP_SECONDS = 5.0
-STATUS_POLLS = 10
+STATUS_POLLS = 20
 STATUS_POLL_SECONDS = 0.1
+FINISH_SECONDS = 3.0  # bound of the last reads after the wait (final statuses, answers left out)
 
 
 class HumanAnswer(BaseModel):
@@ -72,7 +73,8 @@ class Watch:
     by_type: Counter[str] = field(default_factory=Counter)
     tools: list[str] = field(default_factory=list)
     last: deque[str] = field(default_factory=lambda: deque(maxlen=LAST_LINES))
-    answer: str | None = None
+    answer: str | None = None  # from an ANSWER message (the run's own)
+    completion: str | None = None  # the end-of-run COMPLETE's text: the answer when there is no ANSWER
     question: str | None = None
     question_ts: int | None = None
     eliciting: bool = False
@@ -111,9 +113,10 @@ class Watch:
             self.declined = False
         elif self.question is not None and message.type not in (MessageType.IDLE, MessageType.STREAMING_CHUNK):
             self.question = None  # the run went on: the question was answered
-        final = message.type is MessageType.COMPLETE and message.ends_run and self.answer is None
-        if message.message and (message.type is MessageType.ANSWER or final):
+        if message.message and message.type is MessageType.ANSWER:
             self.answer = message.message
+        elif message.message and message.type is MessageType.COMPLETE and message.ends_run:
+            self.completion = message.message
         elif message.type is MessageType.ERROR and message.message:
             self.error = message.message
         if message.ends_run:
@@ -133,7 +136,7 @@ class Watch:
         digest = MessageDigest(count=self.count, by_type=dict(self.by_type), tools=list(self.tools),
                                last=list(self.last))
         return RunUpdate(run_id=self.run_id, status=self.status, interaction=self.interaction, done=self.done,
-                         cursor=self.since, messages=digest, progress=units, answer=self.answer,
+                         cursor=self.since, messages=digest, progress=units, answer=self.answer or self.completion,
                          question=self.question[:QUESTION_MAX] if self.question else None, error=self.error,
                          note=self.note)
 
@@ -141,6 +144,7 @@ class Watch:
         return {"since": self.since, "count": self.count, "by_type": dict(self.by_type), "tools": self.tools,
                 "last": list(self.last), "status": self.status, "interaction": self.interaction,
                 "question": self.question, "question_ts": self.question_ts, "answer": self.answer,
+                "completion": self.completion,
                 "error": self.error, "units": list(self.units) if self.units else None, "ended": self.ended}
 
     @classmethod
@@ -150,12 +154,26 @@ class Watch:
                     by_type=Counter({str(k): int(v) for k, v in dict(raw.get("by_type", {})).items()}),
                     tools=[str(t) for t in raw.get("tools", [])][:MAX_TOOLS],
                     question=raw.get("question"), question_ts=raw.get("question_ts"), answer=raw.get("answer"),
+                    completion=raw.get("completion"),
                     error=raw.get("error"), ended=bool(raw.get("ended")))
         units = raw.get("units")
         if isinstance(units, list) and len(units) == 2:
             watch.units = (int(units[0]), int(units[1]))
         watch.last.extend(str(line) for line in raw.get("last", []))
         return watch
+
+
+def final_answer(messages: Sequence[AgentMessage]) -> str | None:
+    """The run's answer from its messages: its last ANSWER, else the text of its end-of-run COMPLETE."""
+    complete: str | None = None
+    for message in reversed(messages):
+        if message.child_run_id or not message.message:
+            continue
+        if message.type is MessageType.ANSWER:
+            return message.message
+        if complete is None and message.type is MessageType.COMPLETE and message.ends_run:
+            complete = message.message
+    return complete
 
 
 def can_elicit(ctx: Context[Any, Any]) -> bool:
@@ -315,7 +333,7 @@ class Waiter:
                     watch.take(message)
                     await self.relay(watch.run_id, message)
                     await self.check(watch)
-                watch.done = True
+                watch.ended = True  # the stream ends only with the run; `done` waits for its record
             await self.settle_status(watch)
         except AgentRunsError as exc:
             watch.caught_up = True
@@ -329,13 +347,33 @@ class Waiter:
         self.stop_if_satisfied()
 
     async def settle_status(self, watch: Watch) -> None:
-        """The run's status once its stream ended; the record can lag the end-of-run message a moment."""
+        """The run's final status once its messages ended (bounded: the record can lag the end a moment).
+
+        `done` is set only by `Watch.see` with a terminal status, never before, so a run is not
+        reported done with the status read before its end, even when another run stops the wait
+        while this one is still being read.
+        """
         for attempt in range(STATUS_POLLS):
             if watch.status in TERMINAL_STATUSES:
                 return
             if attempt:
                 await anyio.sleep(STATUS_POLL_SECONDS)
             watch.see(await self.client.runs.retrieve(watch.run_id))
+        watch.note = f"its messages ended but the service still reports it {watch.status}; wait again"
+
+    async def finish(self) -> None:
+        """After the wait, bounded: the final status of runs whose end was seen but not yet read (the wait
+        stopped first), and the answer of done runs whose ANSWER was not among the messages this wait read
+        (older than the cursor, or at the cursor's own timestamp)."""
+        with anyio.move_on_after(FINISH_SECONDS):
+            for watch in self.watches.values():
+                try:
+                    if watch.ended and not watch.done:
+                        watch.see(await self.client.runs.retrieve(watch.run_id))
+                    if watch.done and watch.answer is None and watch.status == "completed":
+                        watch.answer = final_answer(await self.client.messages.retrieve(watch.run_id))
+                except AgentRunsError as exc:
+                    logger.info("reading the end of run %s failed: %s", short_id(watch.run_id), type(exc).__name__)
 
     async def check(self, watch: Watch) -> None:
         if watch.question is not None and not watch.done:
@@ -371,6 +409,7 @@ class Waiter:
         timed_out = scope.cancelled_caught
         if self.input_needed:
             return self.input_required()
+        await self.finish()
         update = RunsUpdate(runs=[watch.result() for watch in self.watches.values()], timed_out=timed_out)
         update.next_step = next_step_for(update)
         return update

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -12,6 +13,7 @@ import anyio
 import pytest
 
 from mcp_agents.client import AgentRunsClient, NotFoundError
+from mcp_agents.client._constants import STREAM_HANDOFF_MARGIN_MS
 from mcp_agents.models import AgentMessage
 from tests.client.conftest import FAST_STREAM, make_client
 from tests.support.fault_proxy import FaultProxy
@@ -57,8 +59,11 @@ def seen(messages: list[AgentMessage]) -> list[tuple[int | None, str]]:
     return [(m.timestamp, m.message) for m in messages]
 
 
-async def follow_while_producing(client: AgentRunsClient, api: ScriptedAPI, run_id: str, count: int,
-                                 *, delay: float = 0.003, **kwargs: Any) -> list[AgentMessage]:
+@asynccontextmanager
+async def following(client: AgentRunsClient, run_id: str, *, settle: float = 0.05,
+                    **kwargs: Any) -> AsyncIterator[list[AgentMessage]]:
+    """Follow `run_id` in the background while the block produces; the list is filled when the stream ends,
+    which the end of the block waits for."""
     result: list[AgentMessage] = []
 
     async def consume() -> None:
@@ -66,7 +71,18 @@ async def follow_while_producing(client: AgentRunsClient, api: ScriptedAPI, run_
 
     async with anyio.create_task_group() as group:
         group.start_soon(consume)
-        await anyio.sleep(0.02)
+        await anyio.sleep(settle)
+        yield result
+
+
+async def follow_while_producing(client: AgentRunsClient, api: ScriptedAPI, run_id: str, count: int,
+                                 *, delay: float = 0.003, **kwargs: Any) -> list[AgentMessage]:
+    async with following(client, run_id, settle=0, **kwargs) as result:
+        # Produce once the follower is live, so "history, then live" holds however slow its start is
+        # (bounded: a stream refused by a fault proxy never reaches the API; then producing starts anyway).
+        with anyio.move_on_after(1.0):
+            while not api.calls_to("/stream"):  # noqa: ASYNC110 - polling the fake API, bounded
+                await anyio.sleep(0.005)
         await produce(api, run_id, count, delay=delay)
     return result
 
@@ -118,14 +134,7 @@ async def test_equal_timestamps_at_a_cut_are_neither_lost_nor_repeated(api: Scri
     stamp = 1_700_000_000_000
     api.emit(run["id"], "UPDATE", "a", ts=stamp)
     proxy.cut_streams_after(events=2, times=3)
-    result: list[AgentMessage] = []
-
-    async def consume() -> None:
-        result.extend(await collect(proxied, run["id"]))
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(consume)
-        await anyio.sleep(0.05)
+    async with following(proxied, run["id"]) as result:
         for name in "bcdef":
             api.emit(run["id"], "UPDATE", name, ts=stamp + 5)  # five messages share one timestamp
         api.emit(run["id"], "UPDATE", "g", ts=stamp + 6)
@@ -212,14 +221,7 @@ async def test_reconnect_resolves_a_fresh_credential(api: ScriptedAPI, proxy: Fa
                                                      proxied: AgentRunsClient) -> None:
     run = api.create_run()
     proxy.cut_streams_after(events=3, times=1)
-    result: list[AgentMessage] = []
-
-    async def consume() -> None:
-        result.extend(await collect(proxied, run["id"]))
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(consume)
-        await anyio.sleep(0.05)
+    async with following(proxied, run["id"]) as result:
         for index in range(3):
             api.emit(run["id"], "UPDATE", f"m{index}")
         with anyio.fail_after(5):
@@ -278,11 +280,24 @@ async def test_a_stable_connection_resets_the_attempt_counter(api: ScriptedAPI, 
 
 
 
-async def test_without_history_the_stream_starts_where_the_history_request_started(
+async def test_without_history_the_stream_starts_just_before_the_history_request(
         api: ScriptedAPI, client: AgentRunsClient) -> None:
     run = api.create_run()
     before = int(time.time() * 1000)
     messages = await follow_while_producing(client, api, run["id"], 3)
     assert seen(messages) == wire(api, run["id"])
     first_stream = api.calls_to("/stream")[0]
-    assert before - 1 <= int(first_stream.query["since"]) <= api.messages[run["id"]][0]["ts"]
+    since = int(first_stream.query["since"])
+    assert before - STREAM_HANDOFF_MARGIN_MS - 1 <= since < api.messages[run["id"]][0]["ts"]
+
+
+async def test_resuming_from_a_cursor_never_repeats_the_message_at_the_cursor(
+        api: ScriptedAPI, client: AgentRunsClient) -> None:
+    """A caller that saw a message resumes from its timestamp: that message is not delivered again,
+    however recent it is (the no-history hand-off margin reaches back before it)."""
+    run = api.create_run()
+    api.emit(run["id"], "UPDATE", "seen 1")
+    api.emit(run["id"], "UPDATE", "seen 2")
+    cursor = api.messages[run["id"]][-1]["ts"]
+    messages = await follow_while_producing(client, api, run["id"], 2, since=cursor)
+    assert seen(messages) == wire(api, run["id"])[2:]

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.processes import START_TIMEOUT, HttpServer, Service, start_http_server, stop
+from tests.e2e.processes import HttpServer, Service, start_http_server
+from tests.support.processes import LocalServiceProcess, stop
 
 
 @pytest.fixture(scope="module")
@@ -27,22 +25,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         {"key": alice, "id": "alice", "name": "Alice", "role": "user"},
         {"key": bob, "id": "bob", "name": "Bob", "role": "user"},
     ]}))
-    ready = data / "ready.json"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_agents", "local", "--port", "0", "--data-dir", str(data), "--api-key", dev,
-         "--heartbeat", "0.2", "--ready-file", str(ready)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not ready.exists() or not ready.read_text().strip():
-            assert process.poll() is None, "the local service exited at start"
-            assert time.monotonic() < deadline, "the local service did not start in time"
-            time.sleep(0.05)
-        info = json.loads(ready.read_text())
-        yield Service(info["base_url"], info["sts_url"], dev, alice, bob)
-    finally:
-        stop(process)
+    with LocalServiceProcess(data, dev) as local:
+        yield Service(local.base_url, local.sts_url, dev, alice, bob)
 
 
 @pytest.fixture(scope="module")

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 
-import httpx2
+from tests.support.processes import clean_env
+from tests.support.processes import start_http_server as start_server
 
-from tests.server.serving_helpers import free_port
 
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 @dataclass(frozen=True)
 class Service:
     base_url: str
@@ -24,21 +19,9 @@ class Service:
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment of an `mcp-agents serve` pointed at this service."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VERTESIA_", "MCP_AGENTS_"))}
-        env.update({"VERTESIA_API_URL": self.base_url, "VERTESIA_API_KEY": self.api_key,
-                    "VERTESIA_STS_URL": self.sts_url, "MCP_AGENTS_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"})
-        env.update(extra)
-        return env
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
+        own = {"VERTESIA_API_URL": self.base_url, "VERTESIA_API_KEY": self.api_key, "VERTESIA_STS_URL": self.sts_url,
+               "MCP_AGENTS_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"}
+        return clean_env(**{**own, **extra})
 
 
 @dataclass(frozen=True)
@@ -48,24 +31,5 @@ class HttpServer:
 
 
 def start_http_server(service: Service, *flags: str) -> tuple[subprocess.Popen[bytes], HttpServer]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mcp_agents", "serve", "--transport", "http", "--port", str(port), *flags],
-        env=service.env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-    )
-    root = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        assert process.poll() is None, "mcp-agents serve exited at start"
-        try:
-            if httpx2.get(f"{root}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx2.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            stop(process)
-            raise AssertionError("mcp-agents serve --transport http did not become healthy in time")
-        time.sleep(0.05)
+    process, root = start_server(service.env(), *flags)
     return process, HttpServer(f"{root}/mcp", root)
-
-

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.processes import clean_env
 
 DEMO_TIMEOUT = 60
 
 
 def test_demo_delegates_shows_progress_answers_and_collects(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VERTESIA_", "MCP_AGENTS_"))}
+    env = clean_env()
     done = subprocess.run(
         [sys.executable, "-m", "mcp_agents", "demo", "--steps", "2", "--step-delay-ms", "20", "--timeout", "50",
          "--data-dir", str(tmp_path / "demo")],

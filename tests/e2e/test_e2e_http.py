@@ -12,8 +12,9 @@ from mcp import MCPError
 from mcp.server.subscriptions import ResourceUpdated
 from mcp.types import BlobResourceContents, ResourceUpdatedNotification, TextResourceContents
 
-from tests.e2e.clients import MODES, Progress, call, demo, http, start, wait_until_answered
+from tests.e2e.clients import MODES, call, demo, http, start, wait_until_answered
 from tests.e2e.processes import HttpServer, Service
+from tests.support.progress import Progress
 
 pytestmark = pytest.mark.anyio
 STEP_TIMEOUT = 20.0
@@ -29,11 +30,10 @@ async def test_fan_out_three_runs_until_any_then_all(http_server: HttpServer, mo
         first = await call(mcp, "wait_for_agent_runs", {"run_ids": run_ids, "until": "any", "timeout_seconds": 30},
                            progress_callback=progress)
         assert any(run["done"] for run in first["runs"]) and len(first["runs"]) == 3
+        assert all(run["status"] == "completed" and run["answer"] for run in first["runs"] if run["done"])
         assert {line.split("]")[0] for line in progress.lines if line.startswith("[run ")}  # says which run
         runs = await wait_until_answered(mcp, run_ids)
-        # `done` and the answer rather than `status`: a wait can report the status read just before
-        # the service recorded the end of the run (a known race, tracked separately).
-        assert all(run["done"] and run["answer"].startswith("Done: e2e") for run in runs.values())
+        assert all(run["status"] == "completed" and run["answer"].startswith("Done: e2e") for run in runs.values())
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -49,7 +49,7 @@ async def test_a_question_is_answered_with_send_agent_input(http_server: HttpSer
         assert question and "Which size?" in question
         await call(mcp, "send_agent_input", {"run_id": run_id, "message": "large"})
         runs = await wait_until_answered(mcp, [run_id])
-        assert "You said: large" in runs[run_id]["answer"]
+        assert runs[run_id]["status"] == "completed" and "You said: large" in runs[run_id]["answer"]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -30,6 +30,6 @@ def test_typescript_sdk_client_delegates_and_waits(service: Service) -> None:
     names = {tool["name"] for tool in out["tools"]}
     assert {"start_agent_run", "wait_for_agent_runs", "get_agent_run"} <= names
     assert all(tool["readOnly"] is not None for tool in out["tools"])
-    assert out["done"] and out["answer"].startswith("Done: node")
+    assert out["done"] and out["status"] == "completed" and out["answer"].startswith("Done: node")
     assert out["progress"] and all(len(p["message"] or "") <= 200 for p in out["progress"])
     assert out["resourceStatus"] == "completed"

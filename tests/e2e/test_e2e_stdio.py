@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from mcp.types import ElicitResult
 
-from tests.e2e.clients import MODES, Progress, call, demo, start, stdio, wait_until_answered
+from tests.e2e.clients import MODES, call, demo, start, stdio, wait_until_answered
 from tests.e2e.processes import Service
+from tests.support.progress import Progress
 
 pytestmark = pytest.mark.anyio
 
@@ -19,7 +20,7 @@ async def test_delegate_and_wait_with_live_progress(service: Service, mode: str)
         run_id = await start(mcp, data=demo(steps=3))
         progress = Progress()
         runs = await wait_until_answered(mcp, [run_id], progress_callback=progress)
-        assert runs[run_id]["done"] and runs[run_id]["answer"].startswith("Done: e2e")
+        assert runs[run_id]["status"] == "completed" and runs[run_id]["answer"].startswith("Done: e2e")
         assert progress.lines and all(0 < len(line) <= 200 for line in progress.lines)
         assert any("PLAN" in line for line in progress.lines)
         values = [value for value, _, _ in progress.events]
@@ -38,7 +39,7 @@ async def test_a_question_is_answered_by_elicitation(service: Service, mode: str
         run_id = await start(mcp, data=demo(ask="Which colour?"), interactive=True)
         runs = await wait_until_answered(mcp, [run_id])
         assert asked and "Which colour?" in asked[0]
-        assert "You said: teal" in runs[run_id]["answer"]
+        assert runs[run_id]["status"] == "completed" and "You said: teal" in runs[run_id]["answer"]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -212,3 +212,36 @@ async def test_analytics_refuses_bad_queries(api: httpx2.AsyncClient) -> None:
     assert empty["summary"]["count"] == 0
     month = await api.post("/agents/analytics/tokens", json={"resolution": "month", "resolutionStep": 3})
     assert month.status_code == 200
+
+
+async def test_daily_rollup_matches_the_events(api: httpx2.AsyncClient, dataset: Any) -> None:
+    """Without a run filter, token figures come from the daily and hourly roll-ups plus the partial hours at
+    the edges: they must equal the figures read from the events themselves (a run filter forces that path)."""
+    run_ids, events = dataset
+    llm = [e for items in events.values() for e in items if e["eventType"] == "llm_call"]
+
+    def ms(moment: datetime) -> int:
+        return int(moment.timestamp() * 1000)
+
+    def stamp(event: dict[str, Any]) -> int:
+        return ms(datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")))
+
+    windows = [{"from": ms(START + timedelta(hours=7, minutes=13)), "to": ms(START + timedelta(days=2, hours=5))},
+               {"from": ms(START + timedelta(hours=3)), "to": ms(START + timedelta(hours=20, minutes=30))},
+               {"from": ms(START + timedelta(minutes=10)), "to": ms(START + timedelta(minutes=50))},
+               {"from": -5000, "to": ms(START + timedelta(days=1, minutes=7))}, {"to": -7}, {"from": 9, "to": 3},
+               WINDOW, {}]
+    for window in windows:
+        for path, body in (("summary", {}), ("tokens", {"groupBy": "model", "resolution": "day"}),
+                           ("tokens", {"resolution": "week", "filter": {"models": ["m-a"]}}),
+                           ("tokens", {"groupBy": "agent", "resolution": "month", "filter": {"success": True}}),
+                           ("tokens", {"groupBy": "environment", "resolution": "hour", "resolutionStep": 2})):
+            rolled = await api.post(f"/agents/analytics/{path}", json={**window, **body})
+            raw = await api.post(f"/agents/analytics/{path}",
+                                 json={**window, **body, "filter": {**body.get("filter", {}), "agentRunIds": run_ids}})
+            assert rolled.status_code == raw.status_code == 200, rolled.text
+            assert rolled.json() == raw.json(), (window, path, body)
+        inside = [e for e in llm if window.get("from", 0) <= stamp(e) < window.get("to", 2**53)]
+        tokens = (await api.post("/agents/analytics/tokens", json=window)).json()["summary"]
+        assert tokens["totalTokens"] == sum(e["totalTokens"] for e in inside)
+        assert tokens["inputTokens"] == sum(e["promptTokens"] for e in inside)

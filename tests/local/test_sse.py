@@ -111,3 +111,32 @@ async def test_service_exit_ends_open_streams(tmp_path: Path, anyio_backend: str
             await ended.wait()
         await http.aclose()
     assert seen[0]["t"] == "ANSWER"
+
+
+async def test_burst_reaches_every_subscriber_once_in_order(api: httpx2.AsyncClient) -> None:
+    """Concurrent posts while several streams follow: frames written together still arrive whole, each once."""
+    run_id = (await api.post("/agents", json={"interaction": "Echo", "data": {"task": "x"}})).json()["id"]
+    await wait_message(api, run_id, "ANSWER")
+    since = (await api.get(f"/agents/{run_id}/updates")).json()["messages"][-1]["ts"]
+    results: list[list[dict[str, Any]]] = []
+
+    async def follow() -> None:
+        results.append((await _read(api, f"/agents/{run_id}/stream", {"since": since}))[0])
+
+    async def post(index: int) -> None:
+        assert (await api.post(f"/agents/{run_id}/updates", json={"message": f"burst-{index}"})).status_code == 200
+
+    async with anyio.create_task_group() as group:
+        for _ in range(3):
+            group.start_soon(follow)
+        await anyio.sleep(0.2)
+        async with anyio.create_task_group() as posters:
+            for index in range(60):
+                posters.start_soon(post, index)
+        await api.post(f"/agents/{run_id}/signal/Stop", json={})
+    stored = (await api.get(f"/agents/{run_id}/updates", params={"since": since})).json()["messages"]
+    burst = sorted(m["m"] for m in stored if m.get("m", "").startswith("burst-"))
+    assert burst == sorted(f"burst-{i}" for i in range(60))
+    assert len(results) == 3
+    for messages in results:
+        assert messages == stored  # every message once, in timestamp order, ending with the final one

@@ -8,7 +8,6 @@ API key in the environment: the server must then start on the embedded local ser
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import tomllib
@@ -22,6 +21,7 @@ from mcp import Client, StdioServerParameters
 
 from mcp_agents.setup.clients import CLIENTS, SERVER_NAME, find_entry
 from mcp_agents.setup.clients import Client as McpClient
+from tests.support.processes import clean_env
 
 pytestmark = pytest.mark.anyio  # marked at import, so parametrized async tests keep their parameters
 START_SECONDS = 60
@@ -38,10 +38,7 @@ def _expand(value: str, environ: dict[str, str]) -> str:
 
 
 def _base_environment(tmp_path: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("VERTESIA_") and not key.startswith("MCP_AGENTS_")}
-    env["MCP_AGENTS_DATA_DIR"] = str(tmp_path / "data")
-    return env
+    return clean_env(MCP_AGENTS_DATA_DIR=str(tmp_path / "data"))
 
 
 def _command(command: str, args: list[str]) -> tuple[str, list[str]]:

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import kubernetes_validate
-import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 from manifest_support import MANIFESTS
@@ -83,8 +82,6 @@ def test_deployment_reads_only_settings_the_server_knows() -> None:
     known = {option.env for option in OPTIONS if option.env}
     (container,) = _resources()["Deployment"]["spec"]["template"]["spec"]["containers"]
     unknown = sorted({item["name"] for item in container["env"]} - known)
-    if unknown == ["MCP_AGENTS_REQUEST_STATE_KEY"]:
-        pytest.xfail("the server does not read MCP_AGENTS_REQUEST_STATE_KEY yet (shared RequestStateSecurity key)")
     assert unknown == []
 
 

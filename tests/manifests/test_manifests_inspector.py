@@ -1,15 +1,13 @@
 """The MCP Inspector CLI (npm), an independent client, lists the tools and starts and reads a run,
-over stdio and over streamable HTTP, against `mcp-agents serve` on the embedded local service."""
+over stdio and over streamable HTTP, against `mcp-agents serve` on the embedded local service (or, with
+`--auth required`, on `mcp-agents local` as a separate process)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +16,14 @@ from typing import Any
 import pytest
 from manifest_support import npm_tool
 
+from tests.support.processes import LocalServiceProcess, clean_env, start_http_server, stop
+
 CALL_SECONDS = 90
 SERVER_START_SECONDS = 30
 
 
 def _environment(data_dir: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("VERTESIA_") and not key.startswith("MCP_AGENTS_")}
-    env["MCP_AGENTS_DATA_DIR"] = str(data_dir)
-    return env
+    return clean_env(MCP_AGENTS_DATA_DIR=str(data_dir))
 
 
 def run_inspector(target: list[str], *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -88,12 +85,6 @@ def test_inspector_over_stdio(tmp_path: Path) -> None:
     exercise(target, env)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 LOCAL_KEY = "sk-local-inspector-0123456789"
 
 
@@ -101,36 +92,21 @@ LOCAL_KEY = "sk-local-inspector-0123456789"
 def http_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], str]]:
     """`mcp-agents serve --transport http --auth MODE` on a free loopback port; always stopped.
 
-    `required` is the Docker/Kubernetes mode: every request brings its caller's bearer (here the local
-    service's development key), which the server passes through to the backend.
+    `optional`: the server runs the embedded local service. `required` is the Docker/Kubernetes mode: no
+    credential of its own, it talks to a remote Agent Runs API (here `mcp-agents local` as a subprocess)
+    with every caller's bearer (here that service's development key).
     """
-    port = _free_port()
-    env = {**_environment(tmp_path / "data"), "MCP_AGENTS_LOCAL_API_KEY": LOCAL_KEY}
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "mcp_agents", "serve", "--transport", "http", "--host",
-                                "127.0.0.1", "--port", str(port), "--auth", request.param], env=env,
-                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the HTTP server did not answer /healthz in time"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/mcp", env, request.param
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+    env = _environment(tmp_path / "data")
+    with contextlib.ExitStack() as stack:
+        if request.param == "required":
+            local = stack.enter_context(LocalServiceProcess(tmp_path / "service-data", LOCAL_KEY))
+            server_env = clean_env(VERTESIA_API_URL=local.base_url, VERTESIA_STS_URL=local.sts_url)
+        else:
+            server_env = {**env, "MCP_AGENTS_LOCAL_API_KEY": LOCAL_KEY}
+        process, root = start_http_server(server_env, "--host", "127.0.0.1", "--auth", request.param,
+                                          log=tmp_path / "server.log", timeout=SERVER_START_SECONDS)
+        stack.callback(stop, process)
+        yield f"{root}/mcp", env, request.param
 
 
 def test_inspector_over_streamable_http(http_server: tuple[str, dict[str, str], str]) -> None:

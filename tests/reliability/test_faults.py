@@ -13,11 +13,10 @@ import anyio
 import pytest
 from mcp import Client
 
-from mcp_agents.client import AgentRunsClient
+from mcp_agents.client import AgentRunsClient, RetryPolicy, ServerError, StreamPolicy
 from mcp_agents.local import RunningService
 from tests.reliability.helpers import (
     STEP_TIMEOUT,
-    Progress,
     assert_clean_error,
     data,
     expected_lines,
@@ -26,6 +25,7 @@ from tests.reliability.helpers import (
     stored_messages,
 )
 from tests.support.fault_proxy import FaultProxy
+from tests.support.progress import Progress
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -101,6 +101,20 @@ async def test_cuts_after_each_event_delays_and_error_bursts_lose_nothing(
     assert proxy.cuts >= 3
 
 
+async def test_malformed_events_injected_into_a_live_stream_are_skipped(
+        local_service: RunningService, proxy: FaultProxy, mcp: Client, caplog: pytest.LogCaptureFixture) -> None:
+    run_id = await start(mcp, steps=4, step_delay_ms=30)
+    proxy.inject_into_streams(b'data: {"t": "UPDATE", "m": broken\n\ndata: [1]\n\nevent: x\ndata: {"m": "no type"}\n\n'
+                              b'data: {"t": "ANSWER", "m": "forged", "ts": "never"}\n\n', times=5)
+    proxy.cut_streams_after(events=2, times=3)
+    waited, progress = await wait_relayed(mcp, run_id)
+    proxy.reset()
+    await assert_exactly_once(local_service, run_id, waited, progress)
+    assert "forged" not in " ".join(progress.lines) and waited["answer"] != "forged"
+    skipped = [r for r in caplog.records if "skipped a malformed stream event" in r.getMessage()]
+    assert len(skipped) >= 4  # the injection reached the client, which skipped it
+
+
 async def test_get_messages_during_bursts_matches_stored_history(
         local_service: RunningService, proxy: FaultProxy, mcp: Client) -> None:
     run_id = await start(mcp, steps=3, step_delay_ms=1)
@@ -113,36 +127,32 @@ async def test_get_messages_during_bursts_matches_stored_history(
     assert len(got) == len(stored)
 
 
-def count(proxy: FaultProxy, method: str, path: str) -> int:
-    return sum(1 for m, p in proxy.requests if m == method and p == path)
-
-
 async def test_retries_stay_within_bounds(proxy: FaultProxy, mcp: Client, via_proxy: AgentRunsClient) -> None:
     run_id = await start(mcp, steps=1, step_delay_ms=1)
     path = f"/api/v1/agents/{run_id}"
     max_attempts = via_proxy.retry_policy.max_retries + 1
 
     # A short burst is absorbed: the call succeeds after exactly burst + 1 requests.
-    before = count(proxy, "GET", path)
+    before = proxy.count("GET", path)
     proxy.fail_next(3, status=503, path_contains=path)
     assert data(await mcp.call_tool("get_agent_run", {"run_id": run_id}))["run"]["id"] == run_id
-    assert count(proxy, "GET", path) - before == 4
+    assert proxy.count("GET", path) - before == 4
 
     # A long burst: exactly max_attempts requests, then a clear error; the next call succeeds.
-    before = count(proxy, "GET", path)
+    before = proxy.count("GET", path)
     proxy.fail_next(50, status=503, path_contains=path)
     failed = await mcp.call_tool("get_agent_run", {"run_id": run_id})
     assert_clean_error(failed, "503", "retry")
-    assert count(proxy, "GET", path) - before == max_attempts
+    assert proxy.count("GET", path) - before == max_attempts
     proxy.reset()
     assert data(await mcp.call_tool("get_agent_run", {"run_id": run_id}))["run"]["id"] == run_id
 
     # A 429 with a long Retry-After is not waited for: one request, and the error says to wait.
-    before = count(proxy, "GET", path)
+    before = proxy.count("GET", path)
     proxy.fail_next(1, status=429, retry_after="120", path_contains=path)
     limited = await mcp.call_tool("get_agent_run", {"run_id": run_id})
     assert_clean_error(limited, "429")
-    assert count(proxy, "GET", path) - before == 1
+    assert proxy.count("GET", path) - before == 1
     proxy.reset()
 
 
@@ -152,18 +162,18 @@ async def test_a_post_is_not_repeated_after_a_5xx_but_is_after_a_429(
         async with fast_client(local_service.base_url, local_service.sts_url, local_service.api_key) as direct:
             return len((await direct.runs.list(limit=200)).items)
 
-    before_runs, before_posts = await runs(), count(proxy, "POST", "/api/v1/agents")
+    before_runs, before_posts = await runs(), proxy.count("POST", "/api/v1/agents")
     proxy.fail_next(1, status=503, path_contains="/api/v1/agents")
     failed = await mcp.call_tool("start_agent_run", {"interaction": "Echo", "data": {"task": "x"}})
     assert_clean_error(failed, "503")
-    assert count(proxy, "POST", "/api/v1/agents") - before_posts == 1
+    assert proxy.count("POST", "/api/v1/agents") - before_posts == 1
     assert await runs() == before_runs
 
-    before_posts = count(proxy, "POST", "/api/v1/agents")
+    before_posts = proxy.count("POST", "/api/v1/agents")
     proxy.fail_next(1, status=429, retry_after="0", path_contains="/api/v1/agents")
     data(await mcp.call_tool("start_agent_run", {"interaction": "Echo", "interactive": False,
                                                  "data": {"task": "x"}}))
-    assert count(proxy, "POST", "/api/v1/agents") - before_posts == 2
+    assert proxy.count("POST", "/api/v1/agents") - before_posts == 2
     assert await runs() == before_runs + 1
 
 
@@ -186,3 +196,60 @@ async def test_outage_gives_a_clear_error_and_the_next_call_after_recovery_succe
     proxy.set_down(False)
     for name, arguments in calls[:4]:
         data(await mcp.call_tool(name, arguments))
+
+
+async def test_a_stream_opened_during_an_outage_waits_it_out(
+        local_service: RunningService, proxy: FaultProxy, via_proxy: AgentRunsClient) -> None:
+    """Regression: the stream's first history request failed for good after its few quick retries, so a wait
+    that began following a run while the service restarted gave up instead of carrying on."""
+    run = await via_proxy.runs.create(interaction="Demo", interactive=False,
+                                      data={"task": "outage", "steps": 2, "step_delay_ms": 1})
+    stored = await stored_messages(local_service.base_url, local_service.sts_url, local_service.api_key, run.id)
+    with anyio.fail_after(STEP_TIMEOUT):
+        while not stored or not stored[-1].ends_run:
+            await anyio.sleep(0.02)
+            stored = await stored_messages(local_service.base_url, local_service.sts_url, local_service.api_key,
+                                           run.id)
+    updates = f"/api/v1/agents/{run.id}/updates"
+    proxy.set_down(True)
+    got: list[str] = []
+
+    async def follow() -> None:
+        async for message in via_proxy.messages.stream(run.id):
+            got.append(repr(message.dedupe_key()))
+
+    with anyio.fail_after(STEP_TIMEOUT):
+        async with anyio.create_task_group() as group:
+            group.start_soon(follow)
+            # the proxy counts requests; there is no event to wait on
+            while proxy.count("GET", updates) < 3 * (via_proxy.retry_policy.max_retries + 1):  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+            proxy.set_down(False)
+    assert got == [repr(message.dedupe_key()) for message in stored]
+
+
+async def test_a_stream_gives_up_after_its_outage_bound(local_service: RunningService, proxy: FaultProxy) -> None:
+    """Regression: the count of failed polls restarted at every SSE retry, so `max_poll_failures` never ended
+    a stream whose service stayed down: its consumer waited forever."""
+    policy = StreamPolicy(read_timeout=1.0, connect_timeout=1.0, base_delay=0.01, max_delay=0.02, jitter=0.0,
+                          max_attempts=2, stable_after=0.5, poll_interval=0.01, sse_retry_interval=0.03,
+                          max_poll_failures=6)
+    async with fast_client(proxy.url + "/api/v1", proxy.url, local_service.api_key, stream=policy,
+                           retry=RetryPolicy(max_retries=0)) as client:
+        run = await client.runs.create(interaction="Echo", data={"task": "outage"})
+        proxy.stall_streams_after(events=1, times=1)  # the first stream goes silent, then everything fails
+        seen: list[str] = []
+        with anyio.fail_after(STEP_TIMEOUT):
+            with pytest.raises(BaseException) as raised:
+                async with anyio.create_task_group() as group:
+                    async def outage() -> None:
+                        await anyio.sleep(0.3)
+                        proxy.set_down(True)
+
+                    group.start_soon(outage)
+                    async for message in client.messages.stream(run.id):
+                        seen.append(message.type.value)
+        errors = raised.value.exceptions if isinstance(raised.value, BaseExceptionGroup) else [raised.value]
+        assert any(isinstance(error, ServerError) for error in errors), errors
+        assert seen  # it followed the run before the outage
+        assert len(proxy.requests) < 200  # bounded, not a busy loop

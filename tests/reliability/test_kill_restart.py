@@ -17,8 +17,6 @@ from mcp import Client
 
 from tests.reliability.helpers import (
     STEP_TIMEOUT,
-    Progress,
-    ServiceProcess,
     assert_clean_error,
     data,
     expected_lines,
@@ -26,15 +24,16 @@ from tests.reliability.helpers import (
     mcp_over,
     stored_messages,
 )
-from tests.server.serving_helpers import free_port
+from tests.support.processes import LocalServiceProcess, free_port
+from tests.support.progress import Progress
 
 pytestmark = pytest.mark.timeout(150)
 
 
 @pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[ServiceProcess]:
-    process = ServiceProcess(tmp_path / "data", free_port(), f"sk-rel-{secrets.token_hex(16)}")
-    await process.start()
+async def service(tmp_path: Path) -> AsyncIterator[LocalServiceProcess]:
+    process = LocalServiceProcess(tmp_path / "data", f"sk-rel-{secrets.token_hex(16)}", port=free_port())
+    await process.astart()
     try:
         yield process
     finally:
@@ -42,12 +41,14 @@ async def service(tmp_path: Path) -> AsyncIterator[ServiceProcess]:
 
 
 @pytest.fixture
-async def mcp(service: ServiceProcess) -> AsyncIterator[Client]:
+async def mcp(service: LocalServiceProcess) -> AsyncIterator[Client]:
     async with fast_client(service.base_url, service.sts_url, service.api_key) as client, mcp_over(client) as mcp:
         yield mcp
 
 
-async def test_sigkill_mid_wait_loses_nothing_and_the_wait_carries_on(service: ServiceProcess, mcp: Client) -> None:
+@pytest.mark.parametrize("stop", ["sigkill", "sigterm"])
+async def test_a_restart_mid_wait_loses_nothing_and_the_wait_carries_on(service: LocalServiceProcess, mcp: Client,
+                                                                        stop: str) -> None:
     started = data(await mcp.call_tool("start_agent_run", {
         "interaction": "Demo", "interactive": False, "data": {"task": "crash", "steps": 60, "step_delay_ms": 40}}))
     run_id = started["runs"][0]["run_id"]
@@ -65,12 +66,12 @@ async def test_sigkill_mid_wait_loses_nothing_and_the_wait_carries_on(service: S
             while len(progress.lines) < 4:
                 await progress.seen.wait()
                 progress.seen = anyio.Event()
-            service.kill()
+            service.kill() if stop == "sigkill" else service.stop()
             acknowledged = list(progress.lines)
 
             during = await mcp.call_tool("get_agent_run", {"run_id": run_id})
             assert_clean_error(during, "failed", "check the base url")
-            await service.start()
+            await service.astart()
             # the next call after recovery succeeds
             assert data(await mcp.call_tool("get_agent_run", {"run_id": run_id}))["run"]["id"] == run_id
 
@@ -85,7 +86,7 @@ async def test_sigkill_mid_wait_loses_nothing_and_the_wait_carries_on(service: S
     assert service.process is not None and service.process.poll() is None
 
 
-async def test_acknowledged_updates_survive_sigkill(service: ServiceProcess, mcp: Client) -> None:
+async def test_acknowledged_updates_survive_sigkill(service: LocalServiceProcess, mcp: Client) -> None:
     run_id = data(await mcp.call_tool("start_agent_run", {"interaction": "Echo", "interactive": True,
                                                           "data": {"task": "notes"}}))["runs"][0]["run_id"]
     acknowledged: list[str] = []
@@ -100,7 +101,7 @@ async def test_acknowledged_updates_survive_sigkill(service: ServiceProcess, mcp
             group.start_soon(post, number)
     assert len(acknowledged) == 40
     service.kill()
-    await service.start()
+    await service.astart()
     with anyio.fail_after(STEP_TIMEOUT):
         stored = await stored_messages(service.base_url, service.sts_url, service.api_key, run_id)
     texts = [m.message for m in stored]

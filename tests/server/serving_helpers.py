@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,12 +52,6 @@ async def finished_run(client: AgentRunsClient, **data: Any) -> AgentRun:
         async for _ in client.messages.stream(run.id):
             pass
     return await client.runs.retrieve(run.id)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @asynccontextmanager

@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import httpx2
 import pytest
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from mcp_agents.local import RunningService
 from mcp_agents.server.app import build_server
 from mcp_agents.server.backend import open_backend
 from mcp_agents.server.deps import client_with
+from mcp_agents.server.http import HttpOptions, build_http_app
 from mcp_agents.settings import Settings
+from tests.server.serving_helpers import api_client, serve_with_lifespan
+from tests.support.processes import free_port
 
 
 async def test_without_credentials_the_local_service_runs_in_process(
@@ -49,3 +54,34 @@ async def test_the_built_server_opens_its_own_backend(tmp_path: Path) -> None:
         started = await mcp.call_tool("start_agent_run", {"interaction": "Echo", "data": {"task": "hi"}})
         assert not started.is_error
         assert (tmp_path / "dev_api_key").exists()
+
+
+async def test_a_team_deployment_without_a_credential_uses_each_callers_bearer_remotely(
+        local_service: RunningService, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """`--auth required` and no VERTESIA credential: callers' bearers mean the remote service, so no
+    embedded service is started; every call goes to VERTESIA_API_URL with the caller's own bearer."""
+    port = free_port()
+    settings = Settings.load({"VERTESIA_API_URL": local_service.base_url, "VERTESIA_STS_URL": local_service.sts_url,
+                              "MCP_AGENTS_DATA_DIR": str(tmp_path / "embedded"), "MCP_AGENTS_PORT": str(port)})
+    assert settings.uses_local_service
+    options = HttpOptions(auth="required")
+    async with open_backend(settings, callers_only=True) as deps:
+        assert deps.local is None and not deps.client.credentials.configured
+    app = build_http_app(build_server(settings, http=options), settings, options)
+    with caplog.at_level(logging.WARNING, logger="mcp_agents.server.backend"):
+        async with serve_with_lifespan(app, port) as root:
+            async with httpx2.AsyncClient(base_url=root, timeout=10) as anonymous:
+                refused = await anonymous.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                                               headers={"Accept": "application/json, text/event-stream"})
+                assert refused.status_code == 401
+            bearer = {"Authorization": f"Bearer {local_service.api_key}"}
+            async with httpx2.AsyncClient(headers=bearer, timeout=30) as http, \
+                    Client(streamable_http_client(f"{root}/mcp", http_client=http)) as mcp:
+                started = await mcp.call_tool("start_agent_run", {"interaction": "Echo", "data": {"task": "hi"}})
+                assert not started.is_error, started.content
+                run_id = started.structured_content["runs"][0]["run_id"]  # type: ignore[index]
+    async with api_client(local_service) as client:
+        assert (await client.runs.retrieve(run_id)).id == run_id  # the run lives on the remote service
+    assert not (tmp_path / "embedded").exists()
+    assert not any("embedded local service" in record.getMessage() for record in caplog.records)
+    assert not any(local_service.api_key in record.getMessage() for record in caplog.records)

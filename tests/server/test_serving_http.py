@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from mcp import Client
+from mcp import Client, MCPError
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_agents.local import RunningService
@@ -18,7 +18,8 @@ from mcp_agents.server.app import build_server
 from mcp_agents.server.deps import ServerDeps
 from mcp_agents.server.http import HttpConfigError, HttpOptions, build_http_app, check_bind, transport_security
 from mcp_agents.settings import OPTIONS, Settings
-from tests.server.serving_helpers import MODES, api_client, free_port, serve_with_lifespan
+from tests.server.serving_helpers import MODES, api_client, serve_with_lifespan
+from tests.support.processes import free_port
 
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
     "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
@@ -124,3 +125,18 @@ async def test_stateless_mode_serves_handshake_clients_without_sessions(local_se
         async with Client(f"{root}/mcp", mode="legacy") as mcp:
             result = await mcp.call_tool("start_agent_run", {"interaction": "Echo", "data": {"task": "hi"}})
             assert not result.is_error
+
+
+@pytest.mark.parametrize("bearer", ["sk-not-a-key-of-this-service-0123", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln"])
+async def test_a_refused_bearer_is_named_as_the_callers_own(local_service: RunningService, bearer: str) -> None:
+    """Pass-through: the backend's 401 is about the bearer the caller sent, not the server's VERTESIA_API_KEY."""
+    async with http_server(local_service) as root, \
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {bearer}"}, timeout=30) as http, \
+            Client(streamable_http_client(f"{root}/mcp", http_client=http)) as mcp:
+        result = await mcp.call_tool("list_agent_runs", {})
+        text = " ".join(getattr(item, "text", "") for item in result.content)
+        assert result.is_error and "refused the bearer token you sent" in text and "Authorization" in text
+        assert "VERTESIA" not in text and bearer not in text
+        with pytest.raises(MCPError) as refused:
+            await mcp.read_resource("agent-run://some-run")
+        assert "refused the bearer token you sent" in str(refused.value) and "VERTESIA" not in str(refused.value)

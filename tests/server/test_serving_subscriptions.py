@@ -24,10 +24,10 @@ from tests.server.serving_helpers import (
     STEP_TIMEOUT,
     api_client,
     fast_demo,
-    free_port,
     mcp_client,
     serve_with_lifespan,
 )
+from tests.support.processes import free_port
 
 
 async def waiting_demo(client: AgentRunsClient) -> str:
@@ -175,9 +175,9 @@ async def test_unsubscribing_and_closing_stop_the_follows(local_service: Running
             with anyio.fail_after(STEP_TIMEOUT):  # the closed session released the rest
                 while await followed(observer) != 0:  # noqa: ASYNC110 - polling the server, bounded
                     await anyio.sleep(0.01)
-            async with Client(f"{root}/mcp") as modern:
-                async with modern.listen(resource_subscriptions=[f"agent-run://{first.id}/messages"]):
-                    assert await followed(observer) == 1
+            async with Client(f"{root}/mcp") as modern, \
+                    modern.listen(resource_subscriptions=[f"agent-run://{first.id}/messages"]):
+                assert await followed(observer) == 1
             with anyio.fail_after(STEP_TIMEOUT):  # the ended listen stream released its follow
                 while await followed(observer) != 0:  # noqa: ASYNC110 - polling the server, bounded
                     await anyio.sleep(0.01)

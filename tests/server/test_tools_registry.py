@@ -102,3 +102,34 @@ def test_tools_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tools", "--snapshot"]) == 0
     assert main(["tools", "--markdown"]) == 0
     assert "| `runs` (default) | `start_agent_run` |" in capsys.readouterr().out
+
+
+def _untyped_properties(schema: object, where: str = "") -> list[str]:
+    """Properties of an output schema that give no JSON type (what `inspector --strict` warns about)."""
+    if not isinstance(schema, dict):
+        return []
+
+    def typed(item: object) -> bool:
+        if not isinstance(item, dict):
+            return False
+        if any(key in item for key in ("type", "$ref", "enum", "const")):
+            return True
+        options = item.get("anyOf") or item.get("oneOf") or item.get("allOf")
+        return isinstance(options, list) and bool(options) and all(typed(option) for option in options)
+
+    found: list[str] = []
+    for name, prop in (schema.get("properties") or {}).items():
+        if not typed(prop):
+            found.append(f"{where}{name}")
+        found.extend(_untyped_properties(prop, f"{where}{name}."))
+    for name, definition in (schema.get("$defs") or {}).items():
+        found.extend(_untyped_properties(definition, f"{name}."))
+    return found
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_every_output_property_has_a_json_type(local_service: RunningService, mode: str) -> None:
+    async with mcp_client(local_service, mode, toolsets=TOOLSETS) as mcp:
+        tools = (await mcp.list_tools()).tools
+    untyped = {tool.name: _untyped_properties(tool.output_schema) for tool in tools}
+    assert {name: found for name, found in untyped.items() if found} == {}

@@ -9,7 +9,8 @@ import pytest
 from mcp.types import ElicitResult
 
 from mcp_agents.local import RunningService
-from tests.server.tools_helpers import MODES, Progress, api_client, call, data, demo, mcp_client, text_of
+from tests.server.tools_helpers import MODES, api_client, call, data, demo, mcp_client, text_of
+from tests.support.progress import Progress
 
 pytestmark = pytest.mark.parametrize("mode", MODES)
 

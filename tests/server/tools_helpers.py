@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from mcp import Client
@@ -23,18 +22,6 @@ ElicitFn = Callable[[Any, Any], Awaitable[ElicitResult]]
 def demo(**data: Any) -> dict[str, Any]:
     """Demo input that runs in milliseconds."""
     return {"task": "test", "steps": 2, "step_delay_ms": 1, **data}
-
-
-@dataclass
-class Progress:
-    events: list[tuple[float, float | None, str | None]] = field(default_factory=list)
-
-    async def __call__(self, progress: float, total: float | None, message: str | None) -> None:
-        self.events.append((progress, total, message))
-
-    @property
-    def lines(self) -> list[str]:
-        return [message or "" for _, _, message in self.events]
 
 
 @asynccontextmanager

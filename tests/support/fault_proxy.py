@@ -13,10 +13,12 @@ runtime and apply to the requests that follow:
         proxy.fail_next(1, status=429, retry_after="1")
         proxy.set_delay(0.05)                         # delay before forwarding each request
         proxy.set_down(True)                          # upstream unreachable: 502 from the proxy
+        proxy.inject_into_streams(b"data: {broken\n\n", times=3)  # raw bytes after each stream's first chunk
         proxy.reset()                                 # all faults off
 
 A cut aborts the connection mid-body (the client sees a protocol/read error, as on a real drop).
-`proxy.requests` lists `(method, path)` of everything received; `proxy.cuts` counts cuts made.
+`proxy.requests` lists `(method, path)` of everything received (`proxy.count(method, path)` counts
+one of them); `proxy.cuts` counts cuts made.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ class FaultProxy:
         self._cut: _Cut | None = None
         self._delay = 0.0
         self._down = False
+        self._inject: tuple[bytes, int] | None = None
         self._http: httpx2.AsyncClient | None = None
         self._server: Any = None
         self._cut_event = anyio.Event()
@@ -130,11 +133,20 @@ class FaultProxy:
         """While down, every request gets a 502 as from a gateway whose upstream is unreachable."""
         self._down = down
 
+    def inject_into_streams(self, raw: bytes, *, times: int = 1) -> None:
+        """Insert `raw` (e.g. a malformed SSE event) after the first chunk of the next `times` event streams."""
+        self._inject = (raw, times)
+
+    def count(self, method: str, path: str) -> int:
+        """How many `method` requests for exactly `path` (raw, without query) were received."""
+        return sum(1 for m, p in self.requests if m == method and p == path)
+
     def reset(self) -> None:
         self._failures.clear()
         self._cut = None
         self._delay = 0.0
         self._down = False
+        self._inject = None
 
     # ---- lifecycle -----------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -186,7 +198,16 @@ class FaultProxy:
         out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_HEADERS}
         is_stream = upstream.headers.get("content-type", "").startswith("text/event-stream")
         cut = self._claim_cut() if is_stream else None
-        return StreamingResponse(self._body(upstream, cut), status_code=upstream.status_code, headers=out_headers)
+        extra = self._claim_injection() if is_stream else b""
+        return StreamingResponse(self._body(upstream, cut, extra), status_code=upstream.status_code,
+                                 headers=out_headers)
+
+    def _claim_injection(self) -> bytes:
+        if self._inject is None or self._inject[1] <= 0:
+            return b""
+        raw, left = self._inject
+        self._inject = (raw, left - 1)
+        return raw
 
     def _claim_cut(self) -> _Claimed | None:
         cut = self._cut
@@ -197,8 +218,9 @@ class FaultProxy:
             return _Claimed(None, self._random.randint(1, cut.max_bytes), False)
         return _Claimed(cut.events, cut.max_bytes, cut.stall)
 
-    async def _body(self, upstream: httpx2.Response, cut: _Claimed | None) -> AsyncIterator[bytes]:
-        """Upstream's body, aborted (or stalled) after `events` data events or `bytes` bytes when a cut is set."""
+    async def _body(self, upstream: httpx2.Response, cut: _Claimed | None, extra: bytes = b"") -> AsyncIterator[bytes]:
+        """Upstream's body, aborted (or stalled) after `events` data events or `bytes` bytes when a cut is set;
+        `extra` goes out after the first chunk (the service's first event or comment, so between events)."""
         events_left = cut.events if cut else None
         bytes_left = cut.max_bytes if cut else None
         stall = cut.stall if cut else False
@@ -225,6 +247,9 @@ class FaultProxy:
                         block = b""
                     block += chunk[start:]
                 yield chunk
+                if extra and chunk.endswith(b"\n\n"):
+                    yield extra
+                    extra = b""
         finally:
             await upstream.aclose()
 

@@ -15,10 +15,13 @@ from mcp_agents.client.errors import (
     AgentRunsError,
     APIConnectionError,
     APIStatusError,
+    AuthenticationError,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
+    redact,
 )
+from mcp_agents.server.deps import caller_bearer
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -66,8 +69,22 @@ def reply(model: BaseModel, text: str, *extra: ContentBlock) -> CallToolResult:
                           structured_content=model.model_dump(mode="json", exclude_none=True))
 
 
+def refused_bearer(exc: AgentRunsError) -> str | None:
+    """For a 401 on a request made with the caller's own bearer (HTTP pass-through): say so. The client's
+    text would point at the server's VERTESIA_API_KEY, which this request did not use."""
+    if not isinstance(exc, AuthenticationError) or not caller_bearer():
+        return None
+    reason = redact(exc.message or exc.error or "")[:200]
+    return (f"The Agent Runs service refused the bearer token you sent (HTTP {exc.status_code}"
+            f"{': ' + reason if reason else ''}): it is invalid, expired or revoked. Send a valid JWT or sk- API "
+            "key in your Authorization header.")
+
+
 def explain(exc: AgentRunsError) -> str:
     """The actionable message for a client error (the client's own text already says what to do)."""
+    refused = refused_bearer(exc)
+    if refused is not None:
+        return refused
     if isinstance(exc, NotFoundError):
         return f"{exc} Use list_agent_runs to find run ids."
     if isinstance(exc, ConflictError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ IMAGE_MAX = 1_000_000
 BLOB_MAX = 256_000
 UPLOAD_MAX = 5_000_000
 TEXT_DEFAULT = 20_000
+TEXT_READ_MAX = 16_000_000  # most bytes read for one text page; text beyond it is offered as a download URL
 
 
 class ArtifactList(BaseModel):
@@ -45,7 +47,7 @@ async def list_agent_artifacts(ctx: Context[Any, Any], run_id: RunId) -> Annotat
 class ArtifactRead(BaseModel):
     path: str
     mime_type: str
-    size: int
+    size: int | None = Field(None, description="Bytes; absent when unknown (a large file).")
     kind: str = Field(description="text, image, blob or url.")
     text: str | None = Field(None, description="Text content (untrusted), from offset.")
     offset: int | None = None
@@ -76,25 +78,30 @@ async def read_agent_artifact(
 ) -> Annotated[CallToolResult, ArtifactRead]:
     """Use to read a file a run wrote: text inline (paged), images as images, other files as a blob or a URL."""
     client = client_for(ctx)
-    artifact = await client.artifacts.get(run_id, path)
+    # Read only what can be shown: enough for any inline kind, and for this text page (<= 4 bytes a char).
+    cap = max(IMAGE_MAX, BLOB_MAX, min(TEXT_READ_MAX, 4 * (offset + max_chars) + 4))
+    artifact = await client.artifacts.read(run_id, path, max_bytes=cap)
     mime = artifact.content_type.split(";", 1)[0].strip().lower() or "application/octet-stream"
-    size = len(artifact.content)
+    size = artifact.size
+    whole = not artifact.truncated
+    size_text = f"{size} bytes" if size is not None else f"over {len(artifact.content)} bytes"
     if is_text(mime, artifact.content):
-        text = artifact.content.decode("utf-8", errors="replace")
+        text = codecs.getincrementaldecoder("utf-8")("replace").decode(artifact.content, final=whole)
         chunk = text[offset:offset + max_chars]
         end = offset + len(chunk)
         more = end < len(text)
+        url = None if more or whole else (await client.artifacts.url(run_id, path)).url
         result = ArtifactRead(path=path, mime_type=mime, size=size, kind="text", text=chunk, offset=offset,
-                              next_offset=end if more else None)
-        note = f"{path} ({mime}, {size} bytes, chars {offset}-{end} of {len(text)}"
-        note += f"; more: offset={end})" if more else ")"
+                              next_offset=end if more else None, url=url)
+        note = f"{path} ({mime}, {size_text}, chars {offset}-{end} of {len(text) if whole else 'more'}"
+        note += f"; more: offset={end})" if more else f"; the rest: download {url})" if url else ")"
         return reply(result, note + "\n" + untrusted(chunk, max_chars))
-    if mime in IMAGE_TYPES and size <= IMAGE_MAX:
+    if mime in IMAGE_TYPES and whole and len(artifact.content) <= IMAGE_MAX:
         data = base64.b64encode(artifact.content).decode("ascii")
         result = ArtifactRead(path=path, mime_type=mime, size=size, kind="image")
         return reply(result, f"{path} ({mime}, {size} bytes): image below",
                      ImageContent(type="image", data=data, mime_type=mime))
-    if size <= BLOB_MAX:
+    if whole and len(artifact.content) <= BLOB_MAX:
         uri = f"agent-run://{quote(run_id, safe='')}/artifacts/{quote(path)}"
         blob = BlobResourceContents(uri=uri, mime_type=mime, blob=base64.b64encode(artifact.content).decode("ascii"))
         result = ArtifactRead(path=path, mime_type=mime, size=size, kind="blob")
@@ -102,7 +109,7 @@ async def read_agent_artifact(
                      EmbeddedResource(type="resource", resource=blob))
     signed = await client.artifacts.url(run_id, path)
     result = ArtifactRead(path=path, mime_type=mime, size=size, kind="url", url=signed.url)
-    return reply(result, f"{path} ({mime}, {size} bytes) is too large to inline; download: {signed.url}")
+    return reply(result, f"{path} ({mime}, {size_text}) is too large to inline; download: {signed.url}")
 
 
 class ArtifactWritten(BaseModel):

@@ -130,14 +130,29 @@ def tag(run_id: str) -> str:
     return f"run {short_id(run_id)}"
 
 
+JSON_TEXT_MAX = 20_000
+JSON_ITEMS_MAX = 1000
+
+
 def json_safe(value: Any) -> Any:
-    """A value that pydantic can dump as JSON (unknown objects become text)."""
+    """A value that pydantic can dump as JSON (unknown objects become text), bounded: a text longer than
+    JSON_TEXT_MAX is clipped and a list or object cut at JSON_ITEMS_MAX entries (a marker says how much is
+    left out), so that a huge record from the service cannot flood the model's context."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
     if isinstance(value, dict):
-        return {str(key): json_safe(item) for key, item in value.items()}
+        entries = list(value.items())
+        out = {str(key): json_safe(item) for key, item in entries[:JSON_ITEMS_MAX]}
+        if len(entries) > JSON_ITEMS_MAX:
+            out["…"] = f"{len(entries) - JSON_ITEMS_MAX} more entries"
+        return out
     if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
+        items = [json_safe(item) for item in value[:JSON_ITEMS_MAX]]
+        if len(value) > JSON_ITEMS_MAX:
+            items.append(f"… {len(value) - JSON_ITEMS_MAX} more items")
+        return items
+    if isinstance(value, str) and len(value) > JSON_TEXT_MAX:
+        return value[:JSON_TEXT_MAX] + f"… [{len(value) - JSON_TEXT_MAX} more chars]"
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
     return str(value)

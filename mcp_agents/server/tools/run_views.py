@@ -59,7 +59,7 @@ async def get_agent_run(
     child runs, workflow details and internals."""
     client = client_for(ctx)
     run = await client.runs.retrieve(run_id)
-    view = RunView(run=run.model_dump(mode="json", exclude_none=True))
+    view = RunView(run=json_safe(run.model_dump(mode="json", exclude_none=True)))
     getters = _parts(client, run_id)
 
     async def fetch(part: Part) -> None:
@@ -148,7 +148,8 @@ class MessageRow(BaseModel):
     workstream: str
     text: str = Field("", description="Agent-written (untrusted).")
     tool: str | None = None
-    details: Any = None
+    details: dict[str, Any] | list[Any] | str | int | float | bool | None = Field(
+        None, description="The message's details (full detail only).")
 
 
 class MessagesView(BaseModel):

@@ -36,9 +36,9 @@ for (let i = 0; i < 10; i++) {
     { onprogress: (p) => progress.push(p), timeout: 40_000 },
   );
   if (waited.isError) throw new Error(JSON.stringify(waited.content));
-  run = { ...run, ...waited.structuredContent.runs[0] };
+  run = waited.structuredContent.runs[0];  // a done run carries its final status and answer
   cursor = run.cursor || cursor;
-  if (run.done && run.answer) break;
+  if (run.done) break;
 }
 const resource = await client.readResource({ uri: `agent-run://${runId}` });
 
