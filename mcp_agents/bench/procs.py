@@ -85,13 +85,14 @@ async def wait_for_file(path: Path, process: subprocess.Popen[bytes], seconds: f
     deadline = time.monotonic() + seconds
     ready = anyio.Path(path)
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before it was ready: {tail(log_path)}")
+        exited = process.poll() is not None  # read before the file: a process may write it, then exit
         if await ready.exists():
             try:
                 return json.loads(await ready.read_text(encoding="utf-8"))
             except json.JSONDecodeError:
                 pass  # being written
+        if exited:
+            raise RuntimeError(f"process exited with {process.returncode} before it was ready: {tail(log_path)}")
         await anyio.sleep(0.02)
     raise TimeoutError(f"not ready after {seconds:.0f} s: {tail(log_path)}")
 
