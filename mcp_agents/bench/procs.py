@@ -8,6 +8,7 @@ Every wait here is bounded.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import signal
@@ -87,10 +88,8 @@ async def wait_for_file(path: Path, process: subprocess.Popen[bytes], seconds: f
     while time.monotonic() < deadline:
         exited = process.poll() is not None  # read before the file: a process may write it, then exit
         if await ready.exists():
-            try:
+            with contextlib.suppress(json.JSONDecodeError):  # half-written: read it again next round
                 return json.loads(await ready.read_text(encoding="utf-8"))
-            except json.JSONDecodeError:
-                pass  # being written
         if exited:
             raise RuntimeError(f"process exited with {process.returncode} before it was ready: {tail(log_path)}")
         await anyio.sleep(0.02)

@@ -101,8 +101,10 @@ class _Dedupe:
 class Follower:
     """One `messages.stream()` iteration; `run()` is the async iterator."""
 
-    def __init__(self, requester: Requester, run_id: str, since: int | None, policy: StreamPolicy) -> None:
+    def __init__(self, requester: Requester, run_id: str, since: int | None, policy: StreamPolicy, *,
+                 read_history: bool = True) -> None:
         self._requester = requester
+        self._read_history = read_history
         self._run_id = run_id
         self._encoded = segment(run_id, "run id")
         self._since = max(0, since or 0)
@@ -114,15 +116,17 @@ class Follower:
 
     async def run(self) -> AsyncGenerator[AgentMessage]:
         started_ms = int(time.time() * 1000)
-        for message in await self._first_history():
+        # Without reading it, the history counts as empty: the caller read it up to `since` just before.
+        for message in await self._first_history() if self._read_history else ():
             if self._dedupe.accept(message):
                 yield message
                 if message.ends_run:
                     return
-        if self._dedupe.cursor == self._since:
+        if self._dedupe.cursor == self._since and (self._read_history or not self._since):
             # No history: start the stream a little before the history request started, so nothing emitted in
             # between is lost. Only the resume point moves; dedupe still accepts older timestamps, so a
-            # service clock behind ours cannot make us drop what it sends.
+            # service clock behind ours cannot make us drop what it sends. A caller that read the history
+            # itself up to a cursor resumes from exactly that cursor.
             self._dedupe.floor = started_ms - C.STREAM_HANDOFF_MARGIN_MS
         attempts = 0
         while not self._done:
@@ -289,6 +293,7 @@ class Follower:
             await anyio.sleep(self._policy.poll_interval)
 
 
-def follow(requester: Requester, run_id: str, since: int | None, policy: StreamPolicy) -> AsyncIterator[AgentMessage]:
+def follow(requester: Requester, run_id: str, since: int | None, policy: StreamPolicy, *,
+           read_history: bool = True) -> AsyncIterator[AgentMessage]:
     """The async iterator behind `messages.stream()`; checks the run id at once, before any request."""
-    return Follower(requester, run_id, since, policy).run()
+    return Follower(requester, run_id, since, policy, read_history=read_history).run()

@@ -38,11 +38,14 @@ class MessagesResource(Resource):
                                            UPDATES.format(run_id=segment(run_id, "run id")),
                                            json=body.model_dump(mode="json", exclude_none=True))
 
-    def stream(self, run_id: str, *, since: int | None = None) -> AsyncIterator[AgentMessage]:
+    def stream(self, run_id: str, *, since: int | None = None,
+               read_history: bool = True) -> AsyncIterator[AgentMessage]:
         """Each message of the run exactly once, in order, from `since` (epoch ms) until the run ends.
 
+        `read_history=False` is for a caller that has just read the stored messages itself (with
+        `retrieve`) up to `since`: the stream then starts with the live part, saving that request.
         Checks the arguments at once; requests start on the first iteration.
         """
         if since is not None and since < 0:
             raise InvalidRequestError("since must be an epoch-milliseconds timestamp >= 0")
-        return follow(self._requester, run_id, since, self._stream_policy)
+        return follow(self._requester, run_id, since, self._stream_policy, read_history=read_history)

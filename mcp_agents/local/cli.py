@@ -49,7 +49,7 @@ async def _serve(config: LocalServiceConfig, ready_file: Path | None) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
+        with contextlib.suppress(NotImplementedError):  # Windows: no loop signal handlers; Ctrl-C still stops
             loop.add_signal_handler(sig, stop.set)
     async with run_local_service(config) as service:
         sys.stderr.write(

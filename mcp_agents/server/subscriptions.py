@@ -249,7 +249,7 @@ class _Follower:
 
     async def run(self) -> None:
         since = self.since
-        async for message in self.client.messages.stream(self.run_id, since=since or None):
+        async for message in self.client.messages.stream(self.run_id, since=since or None, read_history=False):
             if message.timestamp is not None and message.timestamp <= since:
                 continue  # the stream replays from `since` inclusively on some services
             await self.watcher.announce(self.credential, [messages_uri(self.run_id)])

@@ -329,7 +329,8 @@ class Waiter:
             watch.caught_up = True
             await self.check(watch)
             if not watch.done and not watch.ended:
-                async for message in self.client.messages.stream(watch.run_id, since=watch.since):
+                async for message in self.client.messages.stream(watch.run_id, since=watch.since,
+                                                                 read_history=False):
                     watch.take(message)
                     await self.relay(watch.run_id, message)
                     await self.check(watch)

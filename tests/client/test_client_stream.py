@@ -301,3 +301,16 @@ async def test_resuming_from_a_cursor_never_repeats_the_message_at_the_cursor(
     cursor = api.messages[run["id"]][-1]["ts"]
     messages = await follow_while_producing(client, api, run["id"], 2, since=cursor)
     assert seen(messages) == wire(api, run["id"])[2:]
+
+
+async def test_a_caller_that_read_the_history_skips_that_request_and_loses_nothing(
+        api: ScriptedAPI, client: AgentRunsClient) -> None:
+    """`read_history=False`: no `/updates` request; messages stored after the caller's own read still arrive."""
+    run = api.create_run()
+    api.emit(run["id"], "UPDATE", "read by the caller")
+    cursor = api.messages[run["id"]][-1]["ts"]
+    api.emit(run["id"], "UPDATE", "stored between the read and the stream")
+    updates_before = len(api.calls_to("/updates"))
+    messages = await follow_while_producing(client, api, run["id"], 2, since=cursor, read_history=False)
+    assert seen(messages) == wire(api, run["id"])[1:]
+    assert len(api.calls_to("/updates")) == updates_before

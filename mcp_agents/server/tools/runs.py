@@ -99,6 +99,11 @@ async def start_agent_run(
     return finish(await waiter.run())
 
 
+async def last_cursor(client: AgentRunsClient, run_id: str) -> int:
+    """The timestamp of the run's newest message (0 for none): a wait from it sees only what comes next."""
+    return max((m.timestamp or 0 for m in await client.messages.retrieve(run_id)), default=0)
+
+
 @registry.tool("wait_for_agent_runs", title="Wait for agent runs",
                annotations=hints(read_only=True, destructive=False, idempotent=True, open_world=True))
 async def wait_for_agent_runs(
@@ -153,7 +158,7 @@ async def send_agent_input(
         await client.communication.send_signal(run_id, signal, body)
         return started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,
                                  cursor=None, note=f"{signal} sent; wait with your last cursor"))
-    cursor = max((m.timestamp or 0 for m in await client.messages.retrieve(run_id)), default=0)
+    cursor = await last_cursor(client, run_id)
     await client.communication.send_signal(run_id, signal, body)
     waiter.watches = {run_id: Watch(run_id, cursor)}
     return finish(await waiter.run())
@@ -180,7 +185,7 @@ async def restart_agent_run(ctx: Context[Any, Any], run_id: RunId) -> Annotated[
     """Use to continue a completed, failed or cancelled run: same id, history kept, a new workflow."""
     client = client_for(ctx)
     await require_allowed_run(ctx, client, run_id)
-    cursor = max((m.timestamp or 0 for m in await client.messages.retrieve(run_id)), default=0)
+    cursor = await last_cursor(client, run_id)
     run = await client.runs.restart(run_id)
     return started(RunUpdate(run_id=run.id, status=run.status, interaction=RunRow.of(run).interaction,
                              cursor=cursor, note="restarted"))
