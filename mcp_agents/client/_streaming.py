@@ -4,7 +4,7 @@ The protocol is the official client's (live-service-notes, "How the official cli
 1. `GET /updates?since=` for the history.
 2. SSE `GET /stream?since=<cursor>&skipHistory=true`, where the cursor is the last timestamp seen
    minus one (the live service may give several messages the same `ts`, so the boundary timestamp
-   is asked for again and messages already seen there are skipped by `AgentMessage.dedupe_key()`).
+   is asked for again and messages already seen there are skipped by `AgentMessage.identity()`).
    With no history the cursor is the time the history request started, minus a margin (the official
    client uses one millisecond; a wider margin also covers commit lag and clock skew, at no cost).
 3. A dropped connection reconnects with exponential backoff and jitter, resolving the credential
@@ -77,7 +77,7 @@ class _Dedupe:
     def accept(self, message: AgentMessage) -> bool:
         """True when `message` is new; records it."""
         ts = message.timestamp
-        key = message.dedupe_key()
+        key = message.identity()
         if key in self._keys:
             return False
         if ts is not None:

@@ -8,6 +8,7 @@ name, and older producers send `{"type", "message", ...}`. All three normalize t
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any
 
@@ -137,9 +138,15 @@ class AgentMessage(BaseModel):
     def asks_for_input(self) -> bool:
         return self.type in INPUT_TYPES
 
-    def dedupe_key(self) -> tuple[Any, ...]:
-        """Identity of a message across reconnects: timestamp plus content."""
-        return (self.timestamp, self.type.value, self.workstream_id, self.message, self.activity_id)
+    def identity(self) -> tuple[Any, ...]:
+        """What tells two messages apart: time, type, workstream, text, details and activity id.
+
+        Two tool-call THOUGHTs of one millisecond differ only in their details, so details count
+        (canonical JSON: key order does not make two messages different).
+        """
+        details = None if self.details is None else json.dumps(self.details, sort_keys=True, separators=(",", ":"),
+                                                               default=str)
+        return (self.timestamp, self.type.value, self.workstream_id, self.message, details, self.activity_id)
 
     def to_wire(self) -> dict[str, Any]:
         """The seed's compact shape (`t` as a name), with extras kept."""

@@ -36,7 +36,7 @@ async def test_demo_run_is_followed_to_the_end(service: local.RunningService) ->
         with anyio.fail_after(FOLLOW_TIMEOUT):
             streamed = [m async for m in client.messages.stream(run.id)]
         stored = await client.messages.retrieve(run.id)
-        assert [m.dedupe_key() for m in streamed] == [m.dedupe_key() for m in stored]
+        assert [m.identity() for m in streamed] == [m.identity() for m in stored]
         assert streamed[-1].ends_run or (await client.runs.retrieve(run.id)).is_terminal
         assert any(m.tool_name for m in streamed)
         artifacts = await client.artifacts.list(run.id)
@@ -62,7 +62,7 @@ async def test_stream_survives_cuts_against_the_local_service(service: local.Run
         with anyio.fail_after(FOLLOW_TIMEOUT):
             streamed = [m async for m in client.messages.stream(run.id)]
         stored = await client.messages.retrieve(run.id)
-        assert [m.dedupe_key() for m in streamed] == [m.dedupe_key() for m in stored]
+        assert [m.identity() for m in streamed] == [m.identity() for m in stored]
         assert proxy.cuts >= 1
 
 

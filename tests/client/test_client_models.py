@@ -44,12 +44,12 @@ def test_end_of_run_rules() -> None:
     assert not ends({"t": 3})
 
 
-def test_dedupe_key_distinguishes_equal_timestamps() -> None:
+def test_identity_distinguishes_equal_timestamps() -> None:
     a = AgentMessage.model_validate({"t": 3, "m": "a", "ts": 10})
     b = AgentMessage.model_validate({"t": 3, "m": "b", "ts": 10})
-    assert a.dedupe_key() != b.dedupe_key()
-    assert a.dedupe_key() == AgentMessage.model_validate({"type": "update", "message": "a", "timestamp": 10}
-                                                         ).dedupe_key()
+    assert a.identity() != b.identity()
+    assert a.identity() == AgentMessage.model_validate({"type": "update", "message": "a", "timestamp": 10}
+                                                         ).identity()
 
 
 def test_run_list_shapes() -> None:

@@ -216,7 +216,7 @@ async def test_a_stream_opened_during_an_outage_waits_it_out(
 
     async def follow() -> None:
         async for message in via_proxy.messages.stream(run.id):
-            got.append(repr(message.dedupe_key()))
+            got.append(repr(message.identity()))
 
     with anyio.fail_after(STEP_TIMEOUT):
         async with anyio.create_task_group() as group:
@@ -225,7 +225,7 @@ async def test_a_stream_opened_during_an_outage_waits_it_out(
             while proxy.count("GET", updates) < 3 * (via_proxy.retry_policy.max_retries + 1):  # noqa: ASYNC110
                 await anyio.sleep(0.01)
             proxy.set_down(False)
-    assert got == [repr(message.dedupe_key()) for message in stored]
+    assert got == [repr(message.identity()) for message in stored]
 
 
 async def test_a_stream_gives_up_after_its_outage_bound(local_service: RunningService, proxy: FaultProxy) -> None:
