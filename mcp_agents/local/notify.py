@@ -133,6 +133,7 @@ class Notifier:
                 async with asyncio.timeout(NOTIFY_TIMEOUT_SECONDS):
                     status = await self._post(url, body)
                 if status < 500:
+                    log.info("webhook for run %s answered %d", run_id, status)
                     return
             except WebhookRefused as exc:
                 log.warning("webhook for run %s refused: %s", run_id, exc)
