@@ -57,24 +57,29 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+_CONTAINERS = frozenset({dict, list})
+
+
 def depth_of(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
-    """Nesting depth of a JSON value (a scalar is 0), counted no further than `limit + 1`."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list | tuple):
-            children = item
-        else:
-            continue
+    """Nesting depth of a parsed JSON value (a scalar is 0), counted no further than `limit + 1`.
+
+    Level by level, and a container holding only scalars is skipped at C speed (`map(type, ...)`):
+    about half the cost of parsing for a batch of telemetry events, where a plain recursive walk
+    cost more than parsing itself.
+    """
+    level = [value] if type(value) in _CONTAINERS else []
+    depth = 0
+    while level:
         depth += 1
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        stack.extend((child, depth) for child in children if isinstance(child, dict | list | tuple))
-    return deepest
+        if depth > limit:
+            break
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if type(item) is dict else item
+            if not _CONTAINERS.isdisjoint(map(type, children)):
+                below += [child for child in children if type(child) in _CONTAINERS]
+        level = below
+    return depth
 
 
 def parse_json(body: bytes, what: str = "the request body") -> Any:
@@ -94,11 +99,13 @@ def parse_json(body: bytes, what: str = "the request body") -> Any:
 
 def check_value(value: Any, what: str) -> None:
     """Refuse (ValueError) a value an interaction writes that could not be served back as JSON."""
-    if depth_of(value) > MAX_JSON_DEPTH:
-        raise ValueError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        size = len(json.dumps(value, allow_nan=False, default=str))
+        text = json.dumps(value, allow_nan=False, default=str)
     except ValueError:
         raise ValueError(f"{what} holds NaN or Infinity, which JSON cannot carry") from None
-    if size > MAX_VALUE_BYTES:
+    except RecursionError:
+        raise ValueError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if len(text) > MAX_VALUE_BYTES:
         raise ValueError(f"{what} is larger than {MAX_VALUE_BYTES} bytes as JSON")
+    if depth_of(json.loads(text)) > MAX_JSON_DEPTH:  # parsed back: plain dicts and lists, whatever was written
+        raise ValueError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
