@@ -144,6 +144,18 @@ class Notifier:
                 await asyncio.sleep(NOTIFY_BACKOFF_SECONDS * 2 ** (attempt - 1))
         log.warning("webhook failed after %d attempts (last: %s) for run %s", NOTIFY_ATTEMPTS, status, run_id)
 
+    @staticmethod
+    async def _connect(addresses: list[str], port: int, tls: ssl.SSLContext | None, host: str
+                       ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to the first checked address that accepts one (as a resolver-based client would)."""
+        failure: OSError = OSError(f"{host} has no address")
+        for address in addresses:
+            try:
+                return await asyncio.open_connection(address, port, ssl=tls, server_hostname=host if tls else None)
+            except OSError as exc:
+                failure = exc
+        raise failure
+
     async def _post(self, url: str, body: bytes) -> int:
         """One POST to a checked address; the status code of the answer (redirects not followed)."""
         parts = parse_url(url)
@@ -155,11 +167,8 @@ class Notifier:
             reason = refusal(ipaddress.ip_address(text.split("%", 1)[0]), self.allow_loopback)
             if reason is not None:
                 raise WebhookRefused(f"{host} resolves to {reason}")
-        if not addresses:
-            raise OSError(f"{host} has no address")
         tls = ssl.create_default_context() if parts.scheme == "https" else None
-        reader, writer = await asyncio.open_connection(addresses[0], port, ssl=tls,
-                                                       server_hostname=host if tls else None)
+        reader, writer = await self._connect(addresses, port, tls, host)
         try:
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             authority = parts.netloc.rpartition("@")[2]

@@ -153,3 +153,16 @@ async def put_and_get(api: httpx2.AsyncClient, run_id: str, name: str) -> None:
     assert put.status_code == 201, put.text
     got = await api.get(f"/agents/{run_id}/artifacts/{name}")
     assert got.status_code == 200 and got.content == name.encode()
+
+
+async def test_a_loopback_name_is_delivered_in_development(dev_api: httpx2.AsyncClient,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    """`localhost` may resolve to ::1 first while the receiver listens on 127.0.0.1: every address is tried."""
+    caplog.set_level(logging.INFO, logger="mcp_agents.local.notify")
+    hook = Hook(b"HTTP/1.1 204 No Content\r\n\r\n")
+    async with anyio.create_task_group() as group:
+        await serve(hook, group)
+        run_id = await finished_run(dev_api, [f"http://localhost:{hook.port}/hook"])
+        await wait_log(caplog, f"webhook for run {run_id} answered 204", Hook(None))
+        group.cancel_scope.cancel()
+    assert hook.requests == ["POST /hook HTTP/1.1"]
