@@ -92,14 +92,19 @@ class RawConnection:
         await self.writer.drain()
 
     async def response(self) -> tuple[int, dict[str, str], bytes]:
-        """The next response (status, lower-case headers, body); bodies are sent with Content-Length."""
+        """The next response, within `TIMEOUT`."""
         with anyio.fail_after(TIMEOUT):
-            status = int((await self.reader.readline()).split()[1])
-            headers: dict[str, str] = {}
-            while (line := await self.reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.decode("latin-1").partition(":")
-                headers[name.strip().lower()] = value.strip()
-            body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+            return await self.read_response()
+
+    async def read_response(self) -> tuple[int, dict[str, str], bytes]:
+        """The next response (status, lower-case headers, body); bodies are sent with Content-Length.
+        Unbounded: the caller bounds the wait."""
+        status = int((await self.reader.readline()).split()[1])
+        headers: dict[str, str] = {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
         return status, headers, body
 
     async def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
