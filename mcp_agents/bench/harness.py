@@ -120,9 +120,9 @@ class Harness:
         ready, log_path = self.path("local-ready.json"), self.path("local.log")
         api_key = "sk-local-bench-" + secrets.token_hex(12)
         command = procs.python_command("local", "--host", "127.0.0.1", "--port", str(procs.free_port()),
-                                       "--data-dir", str(data_dir), "--api-key", api_key,
-                                       "--ready-file", str(ready))
-        async with procs.spawn(command, env=self.base_env(), log_path=log_path) as process:
+                                       "--data-dir", str(data_dir), "--ready-file", str(ready))
+        env = self.base_env(MCP_AGENTS_LOCAL_API_KEY=api_key)  # not on the command line, where `ps` shows it
+        async with procs.spawn(command, env=env, log_path=log_path) as process:
             info = await procs.wait_for_file(ready, process, READY_SECONDS, log_path)
             yield Service(base_url=info["base_url"].rstrip("/"), sts_url=info["sts_url"].rstrip("/"),
                           api_key=api_key, pid=int(info.get("pid") or process.pid), data_dir=data_dir)

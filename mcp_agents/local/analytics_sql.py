@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mcp_agents.local.keys import Principal
-from mcp_agents.local.records import parse_time
+from mcp_agents.local.records import MAX_MS, MIN_MS, parse_time
 from mcp_agents.models import AnalyticsQuery
 
 DIMENSIONS = {"model": "e.model", "environment": "e.environment_id", "tool": "e.tool_name",
@@ -65,16 +65,19 @@ def bucket_sql(column: str, resolution: str, step: int) -> str:
 
 
 def bucket_bounds(index: int, resolution: str, step: int) -> tuple[int, int]:
-    """Start and end (epoch ms) of bucket `index`."""
+    """Start and end (epoch ms) of bucket `index`, within the times accepted (`MIN_MS`..`MAX_MS`)."""
     if resolution in UNIT_MS:
         size = UNIT_MS[resolution] * step
-        return index * size, (index + 1) * size
+        return max(MIN_MS, index * size), min(MAX_MS, (index + 1) * size)
     if resolution == "week":
         start = (index * 7 * step - 3) * DAY_MS
-        return start, start + 7 * step * DAY_MS
+        return max(MIN_MS, start), min(MAX_MS, start + 7 * step * DAY_MS)
 
     def month_start(month_index: int) -> int:
-        moment = datetime(1970 + month_index // 12, month_index % 12 + 1, 1, tzinfo=UTC)
+        year = 1970 + month_index // 12
+        if not 1 <= year <= 9999:
+            return MIN_MS if year < 1 else MAX_MS
+        moment = datetime(year, month_index % 12 + 1, 1, tzinfo=UTC)
         return int(moment.timestamp() * 1000)
 
     return month_start(index * step), month_start((index + 1) * step)

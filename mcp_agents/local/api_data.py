@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from typing import Any
-from urllib.parse import quote
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -13,9 +12,10 @@ from starlette.responses import JSONResponse, Response
 
 from mcp_agents.local import analytics, records, search
 from mcp_agents.local.api_runs import caller_and_run, read_json, services_of
-from mcp_agents.local.artifacts import check_path, guess_type
+from mcp_agents.local.artifacts import check_path, guess_type, serving_headers
 from mcp_agents.local.config import MAX_ARTIFACT_BYTES
 from mcp_agents.local.errors import ServiceError
+from mcp_agents.local.limits import read_body
 from mcp_agents.local.telemetry import event_row, insert_events
 from mcp_agents.models import REPORTS, AnalyticsQuery, IngestEventsRequest
 
@@ -48,20 +48,14 @@ async def get_artifact(request: Request) -> Response:
         url = services.files.signed_url(services.base_url, run_id, path, disposition)
         return JSONResponse({"url": url, "path": path, "expires_in": 3600})
     content = await anyio.to_thread.run_sync(services.files.read, run_id, path)
-    filename = quote(path.rsplit("/", 1)[-1])
-    return Response(content, media_type=meta["content_type"],
-                    headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{filename}"})
+    headers = serving_headers(meta["content_type"], disposition, path.rsplit("/", 1)[-1])
+    return Response(content, media_type=meta["content_type"], headers=headers)
 
 
 async def put_artifact(request: Request) -> JSONResponse:
     services, _, row = await caller_and_run(request)
     path = check_path(request.path_params["path"])
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_ARTIFACT_BYTES:
-        raise ServiceError(413, f"artifact larger than {MAX_ARTIFACT_BYTES} bytes")
-    content = await request.body()
-    if len(content) > MAX_ARTIFACT_BYTES:
-        raise ServiceError(413, f"artifact larger than {MAX_ARTIFACT_BYTES} bytes")
+    content = await read_body(request, MAX_ARTIFACT_BYTES, "the artifact")
     content_type = request.headers.get("content-type") or guess_type(path)
     await services.runtime.put_artifact(row["id"], path, content, content_type)
     return JSONResponse({"path": path, "size": len(content), "content_type": content_type}, status_code=201)
@@ -115,10 +109,12 @@ async def get_children(request: Request) -> JSONResponse:
 
 
 async def ingest_events(request: Request) -> JSONResponse:
-    services, _, row = await caller_and_run(request)
+    """Events are posted by whoever may write to the run's stream (as for `POST /updates`), and record
+    that principal, never the run's owner: nobody's usage is charged to someone else."""
+    services, principal, row = await caller_and_run(request)
     body = IngestEventsRequest.model_validate(await read_json(request))
     owner = row["started_by"] if row["visibility"] == "private" else None
-    rows = [event_row(event, row["id"], owner, row["started_by"]) for event in body.events]
+    rows = [event_row(event, row["id"], owner, principal.id) for event in body.events]
     count = await services.store.write(lambda conn: insert_events(conn, rows))
     return JSONResponse({"ingested": count})
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from mcp_agents.local import records
+from mcp_agents.local import limits, records
 from mcp_agents.local.config import LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.keys import Principal
@@ -27,17 +26,9 @@ def services_of(request: Request) -> Services:
 
 
 async def read_json(request: Request) -> Any:
-    body = await request.body()
-    if not body.strip():
-        return {}
-    try:
-        return json.loads(body, parse_constant=_refuse_constant)
-    except ValueError:
-        raise ServiceError(400, "the request body is not valid JSON (NaN and Infinity are not JSON)") from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(name)
+    """The JSON body (an empty body is `{}`), bounded while it streams in and checked by `limits`."""
+    body = await limits.read_body(request, limits.MAX_JSON_BODY_BYTES)
+    return limits.parse_json(body) if body.strip() else {}
 
 
 async def caller_and_run(request: Request) -> tuple[Services, Principal, sqlite3.Row]:

@@ -3,12 +3,14 @@
 `POST /token/issue` exchanges an API key for a signed HS256 JWT (as the live service's STS does);
 the API accepts only such JWTs, from the `Authorization: Bearer` header or, for `/stream`, the
 `access_token` query parameter. The signing secret lives in `<data_dir>/jwt_secret` (0600).
-Tampered, expired and unsigned (`alg: none`) tokens are refused with 401.
+Tampered, expired and unsigned (`alg: none`) tokens are refused with 401. Every token names the key
+it was issued for (`kid`, in its header); a token whose key is no longer accepted (removed from the
+keys file, or a changed development key, then a restart) is refused, and a token acts with its key's
+current principal, so a role taken away takes effect at the restart too.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from pathlib import Path
@@ -19,7 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from mcp_agents.local.errors import ServiceError
-from mcp_agents.local.keys import RUN_PERMISSION, KeyEntry, Principal, Role, find_principal, write_private
+from mcp_agents.local.keys import RUN_PERMISSION, KeyEntry, Principal, find_key
+from mcp_agents.local.limits import MAX_TOKEN_BODY_BYTES, parse_json, read_body
+from mcp_agents.local.private import write_private
 
 ISSUER = "mcp-agents-local"
 ALGORITHM = "HS256"
@@ -43,6 +47,7 @@ class TokenService:
     def __init__(self, secret: bytes, keys: list[KeyEntry], ttl_seconds: int) -> None:
         self._secret = secret
         self._keys = keys
+        self._by_kid = {entry.kid: entry.principal for entry in keys}
         self._ttl = ttl_seconds
         self._verified: dict[str, tuple[Principal, int]] = {}  # token -> (principal, exp): skip re-verifying
 
@@ -50,15 +55,16 @@ class TokenService:
         return f"TokenService(keys={len(self._keys)}, ttl={self._ttl})"
 
     def issue(self, api_key: str) -> dict[str, Any]:
-        principal = find_principal(self._keys, api_key)
-        if principal is None:
+        entry = find_key(self._keys, api_key)
+        if entry is None:
             raise ServiceError(401, "unknown API key; use the development key printed at first start "
                                     "(kept in <data_dir>/dev_api_key) or one from the keys file", headers=_CHALLENGE)
+        principal = entry.principal
         now = int(time.time())
         claims = {"iss": ISSUER, "sub": principal.id, "name": principal.name, "role": principal.role,
                   "permissions": sorted(principal.permissions), "iat": now, "exp": now + self._ttl,
                   "jti": secrets.token_hex(8)}
-        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"kid": entry.kid})
         return {"token": token, "token_type": "Bearer", "expires_in": self._ttl}
 
     def verify(self, token: str) -> Principal:
@@ -74,10 +80,10 @@ class TokenService:
         except jwt.PyJWTError:
             raise ServiceError(401, "invalid token; get one from POST /token/issue with your API key",
                                headers=_CHALLENGE) from None
-        role: Role = "superadmin" if claims.get("role") == "superadmin" else "user"
-        permissions = claims.get("permissions") or []
-        principal = Principal(id=str(claims["sub"]), name=str(claims.get("name") or claims["sub"]), role=role,
-                              permissions=frozenset(str(item) for item in permissions))
+        principal = self._by_kid.get(str(jwt.get_unverified_header(token).get("kid")))  # the header is signed
+        if principal is None or principal.id != claims["sub"]:
+            raise ServiceError(401, "the API key this token was issued for is no longer accepted; get a new token "
+                                    "from POST /token/issue with a current key", headers=_CHALLENGE)
         if len(self._verified) >= VERIFIED_CACHE_MAX:
             self._verified.clear()
         self._verified[token] = (principal, int(claims["exp"]))
@@ -105,12 +111,9 @@ async def issue_token(request: Request) -> JSONResponse:
     """`POST /token/issue`: `{"type": "apikey", "key": "sk-..."}` (or the key as the Bearer) -> `{token}`."""
     tokens: TokenService = request.app.state.tokens
     key = ""
-    body = await request.body()
-    if body:
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise ServiceError(400, "the body must be JSON: {\"type\": \"apikey\", \"key\": \"sk-...\"}") from None
+    body = await read_body(request, MAX_TOKEN_BODY_BYTES)
+    if body.strip():
+        payload = parse_json(body, "the body (JSON: {\"type\": \"apikey\", \"key\": \"sk-...\"})")
         if isinstance(payload, dict):
             if payload.get("type", "apikey") != "apikey":
                 raise ServiceError(400, "only `type: apikey` is supported by the local token service")

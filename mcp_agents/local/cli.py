@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from mcp_agents.local.config import LocalServiceConfig
-from mcp_agents.local.keys import write_private
+from mcp_agents.local.keys import DEV_KEY_FILE
+from mcp_agents.local.private import write_private
 from mcp_agents.local.service import run_local_service
 from mcp_agents.settings import Settings
 
@@ -23,6 +24,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="Data directory (env MCP_AGENTS_DATA_DIR).")
     parser.add_argument("--api-key", default=None, help="Development API key to accept instead of a generated one "
                         "(env MCP_AGENTS_LOCAL_API_KEY).")
+    parser.add_argument("--allow-loopback-webhooks", action="store_true", default=None,
+                        help="Let notify_endpoints reach loopback addresses, for local development "
+                        "(env MCP_AGENTS_LOCAL_ALLOW_LOOPBACK_WEBHOOKS).")
     parser.add_argument("--keys-file", default=None, help="JSON file of extra API keys (default <data-dir>/keys.json).")
     parser.add_argument("--interactions", default="", help="Comma-separated `module:attribute` interaction sources.")
     parser.add_argument("--heartbeat", type=float, default=15.0, help="Seconds between SSE heartbeat comments.")
@@ -34,13 +38,14 @@ DEFAULT_PORT = 8787
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.load(data_dir=args.data_dir, local_api_key=args.api_key)
+    settings = Settings.load(data_dir=args.data_dir, local_api_key=args.api_key,
+                             local_allow_loopback_webhooks=args.allow_loopback_webhooks)
     config = LocalServiceConfig(
         data_dir=settings.data_dir, host=args.host or "127.0.0.1",
         port=DEFAULT_PORT if args.port is None else args.port, api_key=settings.local_api_key or None,
         keys_file=Path(args.keys_file).expanduser() if args.keys_file else None,
         interactions=tuple(item.strip() for item in args.interactions.split(",") if item.strip()),
-        heartbeat_seconds=args.heartbeat,
+        heartbeat_seconds=args.heartbeat, allow_loopback_webhooks=settings.local_allow_loopback_webhooks,
     )
     return asyncio.run(_serve(config, Path(args.ready_file) if args.ready_file else None))
 
@@ -59,7 +64,7 @@ async def _serve(config: LocalServiceConfig, ready_file: Path | None) -> int:
             f"-d '{{\"type\": \"apikey\", \"key\": \"<your key>\"}}'\n"
             f"  use it from mcp-agents: VERTESIA_API_URL={service.base_url} VERTESIA_STS_URL={service.sts_url} "
             f"VERTESIA_API_KEY=<your key>\n"
-            f"  development key file: {service.data_dir / 'dev_api_key'}\n"
+            + ("" if config.api_key else f"  development key file: {service.data_dir / DEV_KEY_FILE}\n")
         )
         sys.stderr.flush()
         if ready_file is not None:

@@ -16,7 +16,9 @@ READERS_MAX = 4  # read connections (and worker threads reading) at once; each h
 LAST_TS_CACHE_MAX = 10_000  # runs whose last message timestamp the writer keeps in memory
 SUBSCRIBER_QUEUE_MAX = 50_000  # a slower SSE client is dropped (it resumes with `since`)
 NOTIFY_ATTEMPTS = 3
-NOTIFY_TIMEOUT_SECONDS = 5.0
+NOTIFY_TIMEOUT_SECONDS = 5.0  # one attempt as a whole: resolve, connect, send, read the status line
+NOTIFY_WORKERS = 4  # webhook deliveries in flight at once (asyncio tasks, no threads)
+NOTIFY_QUEUE_MAX = 1000  # deliveries waiting; beyond, new ones are dropped with a warning
 NOTIFY_BACKOFF_SECONDS = 0.5
 SIGNED_URL_TTL_SECONDS = 3600
 SHUTDOWN_TIMEOUT_SECONDS = 5.0
@@ -36,6 +38,7 @@ class LocalServiceConfig:
     interactions: Sequence[str] = ()  # extra "module:attribute" interaction sources to load
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
     token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
+    allow_loopback_webhooks: bool = False  # local development: let notify_endpoints reach 127.0.0.0/8 and ::1
 
 
 @dataclass(frozen=True)

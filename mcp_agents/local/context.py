@@ -14,6 +14,7 @@ import anyio.to_thread
 from mcp_agents.local import records
 from mcp_agents.local.artifacts import check_path
 from mcp_agents.local.interactions.base import Mode, Signal
+from mcp_agents.local.limits import check_value
 from mcp_agents.local.store import now_ms
 from mcp_agents.local.telemetry import event_row, insert_events
 from mcp_agents.models import AgentEvent, CreateAgentRunRequest, parse_type
@@ -55,6 +56,7 @@ class LocalRunContext:
         if message:
             item["m"] = message
         if details is not None:
+            check_value(details, "the message details")
             item["d"] = details
         if workstream and workstream != "main":
             item["w"] = workstream
@@ -71,6 +73,7 @@ class LocalRunContext:
         return await self._runtime.store.read(lambda conn: records.list_messages(conn, self.run_id))
 
     async def set_query(self, name: str, value: Any) -> None:
+        check_value(value, f"the answer of query {name!r}")
         self._active.queries[name] = value
         text = json.dumps(self._active.queries)
         await self._runtime.store.write(
@@ -83,6 +86,7 @@ class LocalRunContext:
         await self._runtime.put_artifact(self.run_id, check_path(path), content, content_type)
 
     async def emit_events(self, events: list[dict[str, Any]]) -> None:
+        check_value(events, "the telemetry events")
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         base = {"timestamp": stamp, "runId": self.workflow_run_id, "model": self.model,
                 "environmentId": self.environment, "environmentType": "local", "interactionId": self.interaction}
@@ -92,6 +96,7 @@ class LocalRunContext:
         await self._runtime.store.write(lambda conn: insert_events(conn, rows))
 
     async def spawn_child(self, interaction: str, data: dict[str, Any], interactive: bool = False) -> str:
+        check_value(data, "the child run's data")
         request = CreateAgentRunRequest(interaction=interaction, data=data, interactive=interactive,
                                         visibility=self.visibility)
         run = await self._runtime.create(self.started_by, request, parent_id=self.run_id)

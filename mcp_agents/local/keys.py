@@ -16,12 +16,13 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from mcp_agents.local.private import write_private
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +59,14 @@ class KeyEntry:
     digest: bytes = field(repr=False)
     principal: Principal
 
+    @property
+    def kid(self) -> str:
+        """The key id a token carries: derived from the key, so it changes with the key and reveals nothing."""
+        return hashlib.sha256(b"mcp-agents-kid\n" + self.digest).hexdigest()[:16]
+
 
 def _digest(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a secret file readable by its owner only (created 0600, never world-readable)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
 
 
 def new_api_key() -> str:
@@ -135,10 +132,10 @@ def load_keys(dev_key: str, keys_file: Path | None) -> list[KeyEntry]:
     return entries
 
 
-def find_principal(entries: list[KeyEntry], key: str) -> Principal | None:
+def find_key(entries: list[KeyEntry], key: str) -> KeyEntry | None:
     digest = _digest(key)
     found = None
     for entry in entries:  # compare against all, in constant time each
         if hmac.compare_digest(entry.digest, digest):
-            found = entry.principal
+            found = entry
     return found

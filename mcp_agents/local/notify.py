@@ -1,45 +1,187 @@
-"""`notify_endpoints`: POST the finished run to each URL, with bounded retries and timeouts.
+"""`notify_endpoints`: POST the finished run to each URL, from a few workers of its own.
 
-Uses urllib in a worker thread: `local/` does not share the API client's HTTP stack.
+Webhooks never hold what serves requests: deliveries wait in a bounded queue (the oldest are
+kept, new ones dropped with a warning when it is full), `NOTIFY_WORKERS` asyncio tasks send them
+over their own sockets (no worker threads), and each attempt is bounded as a whole by
+`NOTIFY_TIMEOUT_SECONDS`. A target's host is resolved at send time and refused when any of its
+addresses is loopback, private, link-local, multicast or otherwise not globally routable (loopback
+is allowed when `allow_loopback` is set, for local development); the connection goes to the
+address that was checked, so a second DNS answer cannot slip in, and redirects are not followed
+(a 3xx answer is final). Literal internal addresses, in any form (`127.1`, `0x7f000001`,
+`[::ffff:127.0.0.1]`), are already refused when the run is created.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 import json
 import logging
-import urllib.error
-import urllib.request
+import socket
+import ssl
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
-import anyio.to_thread
-
-from mcp_agents.local.config import NOTIFY_ATTEMPTS, NOTIFY_BACKOFF_SECONDS, NOTIFY_TIMEOUT_SECONDS
+from mcp_agents.local.config import (
+    NOTIFY_ATTEMPTS,
+    NOTIFY_BACKOFF_SECONDS,
+    NOTIFY_QUEUE_MAX,
+    NOTIFY_TIMEOUT_SECONDS,
+    NOTIFY_WORKERS,
+)
+from mcp_agents.local.errors import ServiceError
 
 log = logging.getLogger(__name__)
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+MAX_URL = 2048
+ALLOW_HINT = "set MCP_AGENTS_LOCAL_ALLOW_LOOPBACK_WEBHOOKS=true (or --allow-loopback-webhooks) for loopback webhooks"
 
 
-def _post(url: str, body: bytes) -> int:
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "mcp-agents-local"})
-    with urllib.request.urlopen(request, timeout=NOTIFY_TIMEOUT_SECONDS) as answer:  # http(s) only: checked at create
-        return int(answer.status)
+class WebhookRefused(Exception):
+    """The target is not a public address: never retried."""
 
 
-async def notify(urls: list[str], run: dict[str, Any]) -> None:
-    body = json.dumps({"event": "agent_run.finished", "run": run}).encode()
-    for url in urls:
+def refusal(address: IPAddress, allow_loopback: bool) -> str | None:
+    """Why a webhook may not go to `address`, or None when it may."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if embedded is not None:
+            return refusal(embedded, allow_loopback)
+    if address.is_loopback:
+        return None if allow_loopback else f"{address} is a loopback address ({ALLOW_HINT})"
+    if address.is_multicast or address.is_unspecified or not address.is_global:
+        return f"{address} is a private, link-local or reserved address; webhooks go to public addresses only"
+    return None
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """The address a host names literally, in any form a resolver accepts (`127.1`, `0x7f000001`, `::1`)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))  # the short, octal and hex IPv4 forms
+    except OSError:
+        return None
+
+
+def parse_url(url: str) -> SplitResult:
+    """The parts of a webhook URL: http(s), a host, printable ASCII; ValueError otherwise."""
+    if len(url) > MAX_URL or not url.isascii() or any(ord(char) <= 32 or ord(char) == 127 for char in url):
+        raise ValueError(f"{url[:80]!r} is not a URL of printable ASCII up to {MAX_URL} characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url[:80]!r} is not an http(s) URL with a host")
+    _ = parts.port  # ValueError when out of range
+    return parts
+
+
+class Notifier:
+    """The webhook workers of one service."""
+
+    def __init__(self, allow_loopback: bool = False) -> None:
+        self.allow_loopback = allow_loopback
+        self._queue: asyncio.Queue[tuple[str, bytes, str]] | None = None
+        self._workers: list[asyncio.Task[None]] = []
+
+    def check(self, url: str) -> None:
+        """400 for a URL that could never be delivered: bad syntax, or a literal internal address."""
+        try:
+            parts = parse_url(url)
+        except ValueError as exc:
+            raise ServiceError(400, f"notify_endpoints: {exc}") from None
+        address = literal_address(parts.hostname or "")
+        reason = refusal(address, self.allow_loopback) if address is not None else None
+        if reason is not None:
+            raise ServiceError(400, f"notify_endpoints: {url[:80]!r} refused: {reason}")
+
+    def submit(self, urls: list[str], run: dict[str, Any]) -> None:
+        """Queue one delivery per URL; returns at once."""
+        if self._queue is None:
+            self._queue = asyncio.Queue(NOTIFY_QUEUE_MAX)
+            self._workers = [asyncio.create_task(self._work(self._queue), name=f"mcp-agents-webhook-{index}")
+                             for index in range(NOTIFY_WORKERS)]
+        body = json.dumps({"event": "agent_run.finished", "run": run}).encode()
+        for url in urls:
+            try:
+                self._queue.put_nowait((url, body, str(run.get("id"))))
+            except asyncio.QueueFull:
+                log.warning("webhook queue full (%d deliveries waiting): dropped the notification of run %s",
+                            NOTIFY_QUEUE_MAX, run.get("id"))
+
+    async def stop(self) -> None:
+        for task in self._workers:
+            task.cancel()
+        if self._workers:
+            await asyncio.wait(self._workers)
+        self._workers, self._queue = [], None
+
+    async def _work(self, queue: asyncio.Queue[tuple[str, bytes, str]]) -> None:
+        while True:
+            url, body, run_id = await queue.get()
+            try:
+                await self._deliver(url, body, run_id)
+            except Exception:  # a worker outlives any one delivery
+                log.exception("webhook delivery crashed for run %s", run_id)
+
+    async def _deliver(self, url: str, body: bytes, run_id: str) -> None:
+        status: int | str = 0
         for attempt in range(1, NOTIFY_ATTEMPTS + 1):
             try:
-                status = await anyio.to_thread.run_sync(_post, url, body)
+                async with asyncio.timeout(NOTIFY_TIMEOUT_SECONDS):
+                    status = await self._post(url, body)
                 if status < 500:
-                    break
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                status = getattr(exc, "code", 0)
-                if isinstance(exc, urllib.error.HTTPError) and exc.code < 500:
-                    break
+                    log.info("webhook for run %s answered %d", run_id, status)
+                    return
+            except WebhookRefused as exc:
+                log.warning("webhook for run %s refused: %s", run_id, exc)
+                return
+            except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError) as exc:
+                status = type(exc).__name__
             if attempt < NOTIFY_ATTEMPTS:
                 await asyncio.sleep(NOTIFY_BACKOFF_SECONDS * 2 ** (attempt - 1))
-            else:
-                log.warning("notify endpoint failed after %d attempts (last status %s) for run %s",
-                            NOTIFY_ATTEMPTS, status, run.get("id"))
+        log.warning("webhook failed after %d attempts (last: %s) for run %s", NOTIFY_ATTEMPTS, status, run_id)
+
+    @staticmethod
+    async def _connect(addresses: list[str], port: int, tls: ssl.SSLContext | None, host: str
+                       ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to the first checked address that accepts one (as a resolver-based client would)."""
+        failure: OSError = OSError(f"{host} has no address")
+        for address in addresses:
+            try:
+                return await asyncio.open_connection(address, port, ssl=tls, server_hostname=host if tls else None)
+            except OSError as exc:
+                failure = exc
+        raise failure
+
+    async def _post(self, url: str, body: bytes) -> int:
+        """One POST to a checked address; the status code of the answer (redirects not followed)."""
+        parts = parse_url(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        for text in addresses:
+            reason = refusal(ipaddress.ip_address(text.split("%", 1)[0]), self.allow_loopback)
+            if reason is not None:
+                raise WebhookRefused(f"{host} resolves to {reason}")
+        tls = ssl.create_default_context() if parts.scheme == "https" else None
+        reader, writer = await self._connect(addresses, port, tls, host)
+        try:
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            authority = parts.netloc.rpartition("@")[2]
+            writer.write(f"POST {target} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(body)}\r\nUser-Agent: mcp-agents-local\r\nConnection: close\r\n"
+                         "\r\n".encode() + body)
+            await writer.drain()
+            line = await reader.readline()
+            fields = line.split(None, 2)
+            if len(fields) < 2 or not fields[0].startswith(b"HTTP/") or not fields[1].isdigit():
+                raise ValueError("not an HTTP answer")
+            return int(fields[1])
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()

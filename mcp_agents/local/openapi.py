@@ -85,7 +85,7 @@ SPEC: dict[tuple[str, str], tuple[Any, int, Any, dict[str, Any]]] = {
     ("POST", "/agents/{run_id}/events"): (_ref(IngestEventsRequest), 200, _ref(IngestEventsResponse), {}),
 }
 ERRORS = {400: "Bad request", 401: "Missing or invalid token", 403: "Permission missing", 404: "Not found",
-          409: "The run's status forbids this", 413: "Too large", 422: "Invalid body"}
+          409: "The run's status (or an existing artifact) forbids this", 413: "Too large", 422: "Invalid body"}
 
 
 # Before OpenAPI 3.2 (`itemSchema`), the schema of an event stream describes each event (as tools read it).
@@ -157,7 +157,7 @@ def document(api: Sequence[Any]) -> dict[str, Any]:
         "requestBody": {"content": {"application/json": {"schema": TOKEN_REQUEST}}},
         "responses": {"200": {"description": "A JWT", "content": {"application/json": {"schema": TOKEN_ANSWER}}},
                       **{str(code): {"description": ERRORS[code], "content": {"application/json": {
-                          "schema": _ref(ErrorBody)}}} for code in (400, 401)}}}}
+                          "schema": _ref(ErrorBody)}}} for code in (400, 401, 413)}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "mcp-agents local Agent Runs service", "version": __version__},

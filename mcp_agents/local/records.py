@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mcp_agents.local.errors import ServiceError
@@ -26,32 +26,45 @@ TEMPORAL_STATUS = {"created": "RUNNING", "running": "RUNNING", "completed": "COM
                    "cancelled": "CANCELED"}
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Times the service accepts: years 1 through 9999 (what ISO 8601 and `iso` can write). Refused at the
+# write and in queries, so that no stored time breaks a report or a run's rendering.
+MIN_MS = -62_135_596_800_000  # 0001-01-01T00:00:00.000Z
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
 def iso(ms: int | None) -> str | None:
     if ms is None:
         return None
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    moment = EPOCH + timedelta(milliseconds=ms)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-MAX_MS = 2**53  # beyond any date a client means, and within SQLite's integers
-
-
 def parse_time(value: str | int | float, what: str) -> int:
-    """Epoch milliseconds from epoch ms (number or digits) or an ISO 8601 date; 400 otherwise."""
+    """Epoch milliseconds from epoch ms (number or digits) or an ISO 8601 date, within
+    [`MIN_MS`, `MAX_MS`]; 400 otherwise."""
+    out_of_range = ServiceError(400, f"{what}: {str(value)[:40]!r} is out of range: use a time from 0001-01-01 "
+                                     "through 9999-12-31, as epoch milliseconds or an ISO 8601 date")
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if not -MAX_MS <= value <= MAX_MS:
-            raise ServiceError(400, f"{what}: {value!r} is out of range for epoch milliseconds")
+        if not MIN_MS <= value <= MAX_MS:  # NaN compares false: refused too
+            raise out_of_range
         return int(value)
     text = str(value).strip()
     try:
         if text.lstrip("-").isdigit():
+            if len(text) > 20:
+                raise out_of_range
             return parse_time(int(text), what)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        ms = (moment - EPOCH) // timedelta(milliseconds=1)
     except ValueError:
-        raise ServiceError(400, f"{what}: {value!r} is neither epoch milliseconds nor an ISO 8601 date") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+        raise ServiceError(400, f"{what}: {str(value)[:40]!r} is neither epoch milliseconds nor an ISO 8601 "
+                                "date") from None
+    if not MIN_MS <= ms <= MAX_MS:
+        raise out_of_range
+    return ms
 
 
 def _flatten(value: Any) -> str:
@@ -151,7 +164,7 @@ def insert_messages(store: Store, conn: sqlite3.Connection, run_id: str, items: 
         message.setdefault("wri", row["workflow_run_id"])
         out.append(message)
     conn.executemany("INSERT INTO messages (run_id, ts, body) VALUES (?, ?, ?)",
-                     [(run_id, m["ts"], json.dumps(m, separators=(",", ":"))) for m in out])
+                     [(run_id, m["ts"], json.dumps(m, separators=(",", ":"), allow_nan=False)) for m in out])
     texts = [(m["m"], row["seq"]) for m in out if m.get("m")]
     if texts:
         conn.executemany("INSERT INTO messages_fts (text, run_seq) VALUES (?, ?)", texts)

@@ -27,7 +27,8 @@ from mcp_agents.local.config import SHUTDOWN_TIMEOUT_SECONDS
 from mcp_agents.local.context import ActiveRun, LocalRunContext
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.interactions.base import Interaction, InteractionError, InteractionRegistry, Mode, Signal
-from mcp_agents.local.notify import notify
+from mcp_agents.local.limits import check_value
+from mcp_agents.local.notify import Notifier
 from mcp_agents.local.store import Store, now_ms
 from mcp_agents.models import TERMINAL_STATUSES, CreateAgentRunRequest
 
@@ -46,13 +47,15 @@ def new_workflow_run_id() -> str:
 
 
 class Runtime:
-    def __init__(self, store: Store, bus: Bus, registry: InteractionRegistry, files: ArtifactFiles) -> None:
+    def __init__(self, store: Store, bus: Bus, registry: InteractionRegistry, files: ArtifactFiles,
+                 notifier: Notifier | None = None) -> None:
         self.store = store
         self.bus = bus
         self.registry = registry
         self.files = files
+        self.notifier = notifier or Notifier()
+        self._artifact_writers: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
         self._active: dict[str, ActiveRun] = {}
-        self._background: set[asyncio.Task[Any]] = set()
         # run id -> (started_by, visibility): neither changes once a run exists, so hot paths (posting
         # updates) check access from memory instead of a database round trip
         self.access: dict[str, tuple[str, str]] = {}
@@ -71,6 +74,8 @@ class Runtime:
     async def create(self, principal_id: str, request: CreateAgentRunRequest,
                      parent_id: str | None = None) -> dict[str, Any]:
         interaction = self.registry.resolve(request.interaction)
+        for url in request.notify_endpoints or ():
+            self.notifier.check(url)
         rec: dict[str, Any] = {
             "id": new_run_id(), "interaction": interaction.name, "interaction_version": str(interaction.version),
             "status": "running", "visibility": request.visibility or "project", "started_by": principal_id,
@@ -107,6 +112,7 @@ class Runtime:
         run_id = active.run_id
         try:
             result = await interaction.run(ctx)
+            check_value(result, "the run's result")
         except asyncio.CancelledError:
             raise  # terminate or shutdown: they own the status
         except InteractionError as exc:
@@ -142,13 +148,8 @@ class Runtime:
         self.bus.end(run_id)
         urls = json.loads(row["params"]).get("notify_endpoints")
         if urls:
-            self._spawn(notify(list(urls), records.run_to_wire(row)))
+            self.notifier.submit(list(urls), records.run_to_wire(row))
         return True
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
     async def terminate(self, row: sqlite3.Row, reason: str | None) -> None:
         if row["status"] in TERMINAL_STATUSES:
@@ -244,9 +245,22 @@ class Runtime:
         return str(row["status"]) if row is not None else "unknown"
 
     async def put_artifact(self, run_id: str, path: str, content: bytes, content_type: str) -> None:
-        await anyio.to_thread.run_sync(self.files.write, run_id, path, content)
-        size = len(content)
-        await self.store.write(lambda conn: records.upsert_artifact(conn, run_id, path, content_type, size, now_ms()))
+        """Writers of one path take turns, so the file and its metadata come from the same (last) writer."""
+        key = (run_id, path)
+        lock, users = self._artifact_writers.get(key, (asyncio.Lock(), 0))
+        self._artifact_writers[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await anyio.to_thread.run_sync(self.files.write, run_id, path, content)
+                size = len(content)
+                await self.store.write(
+                    lambda conn: records.upsert_artifact(conn, run_id, path, content_type, size, now_ms()))
+        finally:
+            lock, users = self._artifact_writers[key]
+            if users == 1:
+                del self._artifact_writers[key]
+            else:
+                self._artifact_writers[key] = (lock, users - 1)
 
     async def recover(self) -> None:
         """Resume or fail the runs a previous process left running."""
@@ -290,9 +304,7 @@ class Runtime:
         tasks = [active.task for active in self._active.values() if active.task is not None]
         for task in tasks:
             task.cancel()
-        for task in self._background:
-            task.cancel()
-        pending = tasks + list(self._background)
-        if pending:
-            await asyncio.wait(pending, timeout=SHUTDOWN_TIMEOUT_SECONDS)
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_TIMEOUT_SECONDS)
+        await self.notifier.stop()
         self._active.clear()

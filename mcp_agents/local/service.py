@@ -26,6 +26,8 @@ from mcp_agents.local.interactions.base import InteractionRegistry
 from mcp_agents.local.interactions.demo import Demo
 from mcp_agents.local.interactions.echo import Echo
 from mcp_agents.local.keys import KEYS_FILE, load_dev_key, load_keys
+from mcp_agents.local.notify import Notifier
+from mcp_agents.local.private import make_private_dir, warn_if_shared
 from mcp_agents.local.runtime import Runtime
 from mcp_agents.local.store import Store
 from mcp_agents.models.paths import API_PREFIX
@@ -64,7 +66,7 @@ async def open_services(config: LocalServiceConfig, dev_key: str, base_url: str)
     store.open()
     bus = Bus()
     files = ArtifactFiles(data_dir, secret)
-    runtime = Runtime(store, bus, registry, files)
+    runtime = Runtime(store, bus, registry, files, Notifier(config.allow_loopback_webhooks))
     services = Services(store=store, bus=bus, runtime=runtime, tokens=TokenService(secret, keys,
                         config.token_ttl_seconds), files=files, heartbeat_seconds=config.heartbeat_seconds,
                         base_url=base_url)
@@ -80,7 +82,8 @@ async def open_services(config: LocalServiceConfig, dev_key: str, base_url: str)
 @asynccontextmanager
 async def run_local_service(config: LocalServiceConfig) -> AsyncIterator[RunningService]:
     """Serve the local Agent Runs API on a loopback port until the block exits."""
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(config.data_dir)
+    warn_if_shared(config.data_dir)
     dev_key = load_dev_key(config.data_dir, config.api_key)
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when the listener says TCP;
     # without it Nagle + delayed ACK add ~40 ms to every response.

@@ -24,6 +24,7 @@ import anyio.to_thread
 
 from mcp_agents.local import analytics_rollup
 from mcp_agents.local.config import LAST_TS_CACHE_MAX, READERS_MAX, WRITE_BATCH_MAX
+from mcp_agents.local.private import make_private_dir, touch_private
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -169,7 +170,11 @@ class Store:
         self.last_ts: dict[str, int] = {}  # writer-thread only: the last message timestamp per run
 
     def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
+        for path in (self.path, self.path.with_name(self.path.name + "-wal"),
+                     self.path.with_name(self.path.name + "-shm")):
+            if path == self.path or path.exists():
+                touch_private(path)
         self._loop = asyncio.get_running_loop()
         self._read_limiter = anyio.CapacityLimiter(READERS_MAX)
         self._writer = _connect(self.path, readonly=False)

@@ -53,9 +53,7 @@ def say(text: str) -> None:
 @contextmanager
 def _data_dir(explicit: str | None) -> Iterator[Path]:
     if explicit:
-        path = Path(explicit).expanduser()
-        path.mkdir(parents=True, exist_ok=True)
-        yield path
+        yield Path(explicit).expanduser()  # the local service creates it, private to its user
         return
     with tempfile.TemporaryDirectory(prefix="mcp-agents-demo-") as temp:
         yield Path(temp)

@@ -191,9 +191,11 @@ def _is_loopback(host: str) -> bool:
 # --- local -------------------------------------------------------------------------------------
 
 async def _local_checks(settings: Settings, check_seconds: float) -> list[Check]:
+    from mcp_agents.local.private import make_private_dir
+
     data_dir = settings.data_dir
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(data_dir)
         probe = data_dir / f".doctor-{uuid.uuid4().hex}"
         probe.write_bytes(b"ok")
         probe.unlink()

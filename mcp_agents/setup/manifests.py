@@ -21,7 +21,8 @@ HTTP_PATH = "/mcp"
 # Settings that only matter to `mcp-agents serve --transport http`, not to a stdio package: the
 # listener itself, and every option whose help starts with "HTTP:" (the convention of settings.OPTIONS).
 HTTP_LISTENER = frozenset({"transport", "host", "port"})
-FORMATS = {"read_only": "boolean", "timeout": "number", "data_dir": "filepath"}
+FORMATS = {"read_only": "boolean", "local_allow_loopback_webhooks": "boolean", "timeout": "number",
+           "data_dir": "filepath"}
 LOG_LEVELS = ("debug", "info", "warning", "error")
 CHOICES: dict[str, tuple[str, ...]] = {"region": REGIONS, "log_level": LOG_LEVELS}
 SAMPLE_SCOPES: dict[str, Scope] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -71,3 +72,49 @@ async def wait_message(http: httpx2.AsyncClient, run_id: str, kind: str, seconds
             if any(item["t"] == kind for item in messages):
                 return messages
             await anyio.sleep(0.02)
+
+
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection, byte for byte: for what an HTTP client library would not send."""
+
+    def __init__(self, reader: Any, writer: Any) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> RawConnection:
+        import asyncio
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return cls(reader, writer)
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def response(self) -> tuple[int, dict[str, str], bytes]:
+        """The next response, within `TIMEOUT`."""
+        with anyio.fail_after(TIMEOUT):
+            return await self.read_response()
+
+    async def read_response(self) -> tuple[int, dict[str, str], bytes]:
+        """The next response (status, lower-case headers, body); bodies are sent with Content-Length.
+        Unbounded: the caller bounds the wait."""
+        status = int((await self.reader.readline()).split()[1])
+        headers: dict[str, str] = {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        return status, headers, body
+
+    async def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+                      ) -> tuple[int, dict[str, str], bytes]:
+        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}",
+                 *(f"{name}: {value}" for name, value in (headers or {}).items())]
+        await self.send(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        return await self.response()
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(Exception):
+            await self.writer.wait_closed()

@@ -36,7 +36,18 @@ async def test_user_interactions_and_versions(plugin_service: RunningService) ->
         assert unknown.status_code == 404 and "Shout@1, Shout@2" in unknown.json()["message"]
 
 
-async def test_notify_endpoints_receive_the_finished_run(api: httpx2.AsyncClient) -> None:
+@pytest.fixture
+async def webhook_service(tmp_path: Path, anyio_backend: str) -> AsyncIterator[httpx2.AsyncClient]:
+    """A service that allows loopback webhooks (local development), and a client of it."""
+    config = LocalServiceConfig(data_dir=tmp_path / "data", allow_loopback_webhooks=True)
+    async with run_local_service(config) as service:
+        token = await issue_token(service, service.api_key)
+        async with client(service, token) as api:
+            yield api
+
+
+async def test_notify_endpoints_receive_the_finished_run(webhook_service: httpx2.AsyncClient) -> None:
+    api = webhook_service
     received: list[dict[str, Any]] = []
     got = anyio.Event()
 

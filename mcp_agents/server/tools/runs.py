@@ -72,7 +72,8 @@ async def start_agent_run(
                                                             max_length=10)] = None,
     checkpoint_tokens: Annotated[float | None, P("Checkpoint budget, k tokens.", ge=0)] = None,
     max_iterations: Annotated[int | None, P("Max LLM iterations.", ge=1, le=10000)] = None,
-    notify_endpoints: Annotated[list[str] | None, P("Webhooks called at the end.", max_length=10)] = None,
+    notify_endpoints: Annotated[list[str] | None, P("Webhooks POSTed the run at its end; public addresses only.",
+                                                    max_length=10)] = None,
     debug_mode: Annotated[bool | None, P("Verbose logs.")] = None,
     wait_seconds: WaitSeconds = 0,
 ) -> Result:

@@ -1,0 +1,183 @@
+"""What a caller can send is bounded at the write, so that nothing stored breaks a read for anyone:
+finite numbers, bounded depth, bounded bodies (refused while they stream in), times in range, and a
+clear 4xx (never a 500) that leaves the keep-alive connection usable."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+
+from mcp_agents.local import RunningService
+from mcp_agents.local.limits import MAX_JSON_DEPTH
+from tests.local.helpers import RawConnection, wait_status
+
+JSON = {"Content-Type": "application/json"}
+
+
+def nested(depth: int) -> str:
+    return '{"d": ' * depth + "1" + "}" * depth
+
+
+async def started(api: httpx2.AsyncClient, **extra: Any) -> str:
+    answer = await api.post("/agents", json={"interaction": "Echo", "data": {"task": "hi"}, **extra})
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+async def assert_readable(api: httpx2.AsyncClient, run_id: str) -> None:
+    """Every read of the run (and the run list) answers 200 with JSON, and its stream sends only JSON."""
+    for path in ("/agents", f"/agents/{run_id}", f"/agents/{run_id}/updates", f"/agents/{run_id}/details",
+                 f"/agents/{run_id}/details?include_history=true"):
+        answer = await api.get(path)
+        assert answer.status_code == 200, (path, answer.text)
+        answer.json()
+    await api.delete(f"/agents/{run_id}")
+    async with api.stream("GET", f"/agents/{run_id}/stream") as stream:
+        frames = [line[6:] async for line in stream.aiter_lines() if line.startswith("data: ")]
+    assert frames
+    for frame in frames:
+        json.loads(frame, parse_constant=lambda name: pytest.fail(f"{name} in an SSE frame"))
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity"])
+async def test_non_finite_numbers_are_refused_at_every_write(api: httpx2.AsyncClient, number: str) -> None:
+    refused = await api.post("/agents", content=f'{{"interaction": "Echo", "checkpoint_tokens": {number}}}',
+                             headers=JSON)
+    assert refused.status_code == 400 and "finite" in refused.json()["message"]
+    run_id = await started(api)
+    for path, body in ((f"/agents/{run_id}/updates", f'{{"message": "x", "details": {{"n": {number}}}}}'),
+                       (f"/agents/{run_id}/signal/UserInput", f'{{"message": "x", "n": [{number}]}}'),
+                       (f"/agents/{run_id}/events", '{"events": [{"eventType": "tool_call", "timestamp": '
+                        f'"2026-01-01T00:00:00Z", "toolName": "t", "parameters": {{"n": {number}}}}}]}}'),
+                       ("/agents", f'{{"interaction": "Echo", "data": {{"n": {number}}}}}')):
+        answer = await api.post(path, content=body, headers=JSON)
+        assert answer.status_code == 400, (path, answer.text)
+    await assert_readable(api, run_id)
+
+
+async def test_nesting_is_bounded_at_the_write(api: httpx2.AsyncClient) -> None:
+    run_id = await started(api)
+    deep = await api.post(f"/agents/{run_id}/updates", content=f'{{"details": {nested(965)}}}', headers=JSON)
+    assert deep.status_code == 400 and f"deeper than {MAX_JSON_DEPTH}" in deep.json()["message"]
+    fits = await api.post(f"/agents/{run_id}/updates", content=f'{{"details": {nested(MAX_JSON_DEPTH - 1)}}}',
+                          headers=JSON)
+    assert fits.status_code == 200, fits.text
+    await assert_readable(api, run_id)
+    assert nested(MAX_JSON_DEPTH - 1).replace(" ", "") in (await api.get(f"/agents/{run_id}/updates")).text
+
+
+async def test_a_very_deep_body_is_a_400_on_every_json_route(local_service: RunningService,
+                                                              api: httpx2.AsyncClient) -> None:
+    run_id = await started(api)
+    auth = {"Authorization": api.headers["Authorization"], **JSON}
+    connection = await RawConnection.open(local_service.port)
+    try:
+        deepest_token_body = ("[" * 8000 + "]" * 8000).encode()  # within the token endpoint's 16 KiB
+        status, _, answer = await connection.request("POST", "/token/issue", deepest_token_body, JSON)
+        assert status == 400 and "nested deeper" in json.loads(answer)["message"]
+        body = ("[" * 100_000 + "]" * 100_000).encode()
+        for path, headers in (("/api/v1/agents", auth),
+                              (f"/api/v1/agents/{run_id}/updates", auth), (f"/api/v1/agents/{run_id}/events", auth),
+                              (f"/api/v1/agents/{run_id}/signal/UserInput", auth),
+                              ("/api/v1/agents/analytics/summary", auth)):
+            status, _, answer = await connection.request("POST", path, body, headers)
+            assert status == 400, (path, answer)
+            assert "nested deeper" in json.loads(answer)["message"]
+        status, _, answer = await connection.request("GET", f"/api/v1/agents/{run_id}", headers=auth)
+        assert status == 200 and json.loads(answer)["id"] == run_id  # the same connection, still usable
+    finally:
+        await connection.close()
+
+
+async def test_out_of_range_times_are_refused_at_ingest_and_in_queries(api: httpx2.AsyncClient) -> None:
+    run_id = await started(api)
+    event = {"eventType": "llm_call", "model": "m", "promptTokens": 1, "completionTokens": 1, "totalTokens": 2,
+             "durationMs": 5, "success": True, "streamingEnabled": False, "toolUseCount": 0, "callType": "start",
+             "runId": "wf", "environmentId": "env", "environmentType": "local", "interactionId": "Echo"}
+    for stamp in ("9007199254740992", "-9007199254740992", "10000-01-01T00:00:00Z", "9" * 5000):
+        answer = await api.post(f"/agents/{run_id}/events", json={"events": [{**event, "timestamp": stamp}]})
+        assert answer.status_code in (400, 422) and "timestamp" in answer.json()["message"], answer.text
+    ok = await api.post(f"/agents/{run_id}/events", json={"events": [{**event, "timestamp": "253402300799999"}]})
+    assert ok.status_code == 200, ok.text
+    for body in ({"from": 9e15}, {"to": 9007199254740992}, {"from": -9e15}, {"from": "9" * 30}):
+        answer = await api.post("/agents/analytics/summary", json=body)
+        assert answer.status_code == 400 and "out of range" in answer.json()["message"], answer.text
+    from mcp_agents.models import REPORTS
+
+    for report in REPORTS.values():
+        for resolution in ("day", "week", "month"):
+            body = {"resolution": resolution, "resolutionStep": 1000, "toolName": "t"}
+            answer = await api.post(f"/agents/analytics/{report}", json=body)
+            assert answer.status_code in (200, 422), (report, answer.text)  # 422: a report without resolution
+    summary = await api.post("/agents/analytics/summary", json={})
+    assert summary.status_code == 200, summary.text
+    tokens = await api.post("/agents/analytics/tokens", json={"resolution": "month", "resolutionStep": 1000})
+    assert tokens.status_code == 200 and tokens.json()["timeSeries"][-1]["timestampEnd"] == "9999-12-31T23:59:59.999Z"
+
+
+async def test_a_declared_oversized_body_is_refused_before_it_is_sent(local_service: RunningService,
+                                                                      api: httpx2.AsyncClient) -> None:
+    run_id = await started(api)
+    auth = f"Authorization: {api.headers['Authorization']}\r\n"
+    for path, size, headers in (("/token/issue", 300_000_000, ""), ("/api/v1/agents", 300_000_000, auth),
+                                (f"/api/v1/agents/{run_id}/artifacts/big.bin", 300_000_000, auth)):
+        connection = await RawConnection.open(local_service.port)
+        try:
+            method = "PUT" if "artifacts" in path else "POST"
+            await connection.send(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+                                  f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n".encode())
+            status, answer_headers, _ = await connection.response()  # no byte of the body was sent
+            assert status == 413 and answer_headers.get("connection") == "close", path
+        finally:
+            await connection.close()
+
+
+async def stream_chunked(port: int, head: str, total: int) -> tuple[int, int]:
+    """Send a chunked body of up to `total` bytes until the service answers; (status, bytes sent by then)."""
+    connection = await RawConnection.open(port)
+    sent = 0
+    chunk = b"x" * (1 << 20)
+
+    async def send() -> None:
+        nonlocal sent
+        await connection.send(head.encode())
+        try:
+            while sent < total:
+                await connection.send(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+            await connection.send(b"0\r\n\r\n")
+        except (ConnectionError, OSError):
+            pass  # the service closed the connection after answering: what the test expects
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(send)
+            with anyio.fail_after(120):  # up to 100 MiB through a busy machine
+                status, _, _ = await connection.read_response()
+            group.cancel_scope.cancel()
+        return status, sent
+    finally:
+        await connection.close()
+
+
+async def test_chunked_bodies_are_refused_while_they_stream_in(local_service: RunningService,
+                                                               api: httpx2.AsyncClient) -> None:
+    run_id = await started(api)
+    auth = f"Authorization: {api.headers['Authorization']}\r\n"
+    chunked = "Transfer-Encoding: chunked\r\n\r\n"
+    status, sent = await stream_chunked(local_service.port, f"POST /token/issue HTTP/1.1\r\nHost: x\r\n{chunked}",
+                                        300 << 20)
+    assert status == 413 and sent < 64 << 20
+    status, sent = await stream_chunked(local_service.port, f"POST /api/v1/agents/{run_id}/updates HTTP/1.1\r\n"
+                                                            f"Host: x\r\n{auth}{chunked}", 300 << 20)
+    assert status == 413 and sent < 64 << 20
+    status, sent = await stream_chunked(local_service.port, f"PUT /api/v1/agents/{run_id}/artifacts/big.bin "
+                                                            f"HTTP/1.1\r\nHost: x\r\n{auth}{chunked}", 300 << 20)
+    assert status == 413 and sent < 200 << 20
+    assert (await api.get(f"/agents/{run_id}/artifacts/big.bin")).status_code == 404
+    await api.delete(f"/agents/{run_id}")
+    await wait_status(api, run_id, {"cancelled"})
