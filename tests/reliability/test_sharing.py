@@ -268,3 +268,16 @@ async def test_one_callers_subscriptions_never_refuse_anothers(multi_service: Ru
 
 def _mode(era: str) -> Any:
     return "legacy" if era == "legacy" else "auto"
+
+
+def test_the_limits_are_settings_with_clear_refusals() -> None:
+    settings = Settings.load({"MCP_AGENTS_CALLER_STREAMS": "4", "MCP_AGENTS_UPSTREAM_CONNECTIONS": "30"})
+    assert (settings.caller_streams, settings.upstream_connections, settings.caller_requests) == (4, 30, 16)
+    for name, value in (("MCP_AGENTS_CALLER_REQUESTS", "0"), ("MCP_AGENTS_CALLER_STREAMS", "many"),
+                        ("MCP_AGENTS_MAX_SUBSCRIPTIONS", "10")):  # below the per-caller 64
+        with pytest.raises(ValueError, match="MCP_AGENTS_"):
+            Settings.load({name: value})
+    options = HttpOptions.load({"MCP_AGENTS_CALLER_SESSIONS": "2", "MCP_AGENTS_SESSION_IDLE_TIMEOUT": "90"})
+    assert (options.caller_sessions, options.session_idle_timeout, options.max_sessions) == (2, 90.0, 1000)
+    with pytest.raises(ValueError, match="MCP_AGENTS_MAX_SESSIONS"):
+        HttpOptions.load({"MCP_AGENTS_MAX_SESSIONS": "0"})
