@@ -74,9 +74,25 @@ OPTIONS: tuple[Option, ...] = (
            "values accepted (comma-separated, e.g. `https://app.example.com`)."),
     Option("request_state_key", "MCP_AGENTS_REQUEST_STATE_KEY", None, "", "HTTP: shared secret sealing the "
            "2026-07-28 `requestState` of question round trips, so that a retry may reach any replica: give every "
-           "replica the same value (32+ random characters; a value that is not 32 bytes is hashed with SHA-256). "
+           "replica the same value (32+ random characters; shorter is refused, longer hashed with SHA-256). "
            "Comma-separated keys rotate: the first seals, all open. Default: a random key per process.",
            secret=True),
+    Option("max_sessions", "MCP_AGENTS_MAX_SESSIONS", None, "1000", "HTTP: most 2025-11-25 sessions open at "
+           "once, all callers together; one more is answered 503 until a session ends or expires."),
+    Option("session_idle_timeout", "MCP_AGENTS_SESSION_IDLE_TIMEOUT", None, "600", "HTTP: seconds after which "
+           "a session with no request in flight and no open stream is closed (its client then starts a new one)."),
+    Option("caller_sessions", "MCP_AGENTS_CALLER_SESSIONS", None, "16", "HTTP: most sessions one credential "
+           "may hold at once; one more is answered 429."),
+    Option("upstream_connections", "MCP_AGENTS_UPSTREAM_CONNECTIONS", None, "100", "Connections to the Agent "
+           "Runs service shared by all callers; at most two thirds of them hold event streams."),
+    Option("caller_requests", "MCP_AGENTS_CALLER_REQUESTS", None, "16", "Requests to the Agent Runs service one "
+           "credential may have in flight; one more waits up to 30 s for a slot, then fails with a clear error."),
+    Option("caller_streams", "MCP_AGENTS_CALLER_STREAMS", None, "16", "Event streams one credential may hold "
+           "open; runs beyond them are followed by polling until a stream frees up."),
+    Option("caller_subscriptions", "MCP_AGENTS_CALLER_SUBSCRIPTIONS", None, "64", "Runs one credential may "
+           "have subscribed at once (resource subscriptions, both protocol eras)."),
+    Option("max_subscriptions", "MCP_AGENTS_MAX_SUBSCRIPTIONS", None, "1024", "Runs followed for subscribers "
+           "at once, all callers together."),
     Option("data_dir", "MCP_AGENTS_DATA_DIR", "--data-dir", "", "Data directory of the local service "
            "(default: `mcp-agents` under the user's data directory)."),
     Option("local_api_key", "MCP_AGENTS_LOCAL_API_KEY", "--api-key", "", "Development API key of the local "
@@ -116,6 +132,11 @@ class Settings:
     local_api_key: str = field(default="", repr=False)
     local_allow_loopback_webhooks: bool = False
     log_level: str = "warning"
+    upstream_connections: int = 100
+    caller_requests: int = 16
+    caller_streams: int = 16
+    caller_subscriptions: int = 64
+    max_subscriptions: int = 1024
 
     @property
     def uses_local_service(self) -> bool:
@@ -161,6 +182,9 @@ class Settings:
             raise ValueError("timeout must be between 0 and 600 seconds")
         if not 0 <= port <= 65535:
             raise ValueError("port must be between 0 and 65535")
+        limits = {name: positive_int(raw, name) for name in LIMITS}
+        if limits["caller_subscriptions"] > limits["max_subscriptions"]:
+            raise ValueError("MCP_AGENTS_CALLER_SUBSCRIPTIONS cannot exceed MCP_AGENTS_MAX_SUBSCRIPTIONS")
         return cls(
             api_key=raw["api_key"], token=raw["token"], api_url=api_url, region=region,
             sts_url=raw["sts_url"].rstrip("/"), api_version=raw["api_version"], timeout=timeout,
@@ -170,7 +194,7 @@ class Settings:
             data_dir=Path(raw["data_dir"]).expanduser() if raw["data_dir"] else default_data_dir(),
             local_api_key=raw["local_api_key"],
             local_allow_loopback_webhooks=_flag(raw["local_allow_loopback_webhooks"]),
-            log_level=raw["log_level"].lower(),
+            log_level=raw["log_level"].lower(), **limits,
         )
 
     def describe(self) -> dict[str, str]:
@@ -184,6 +208,21 @@ class Settings:
             else:
                 out[item.name] = _to_text(value)
         return out
+
+
+LIMITS = ("upstream_connections", "caller_requests", "caller_streams", "caller_subscriptions", "max_subscriptions")
+
+
+def positive_int(raw: Mapping[str, str], name: str) -> int:
+    """The setting `name` as a whole number >= 1, or a ValueError that names its variable."""
+    option = OPTION_BY_NAME[name]
+    try:
+        value = int(raw[name])
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{option.env} must be a whole number >= 1, not {raw[name]!r}")
+    return value
 
 
 def option_env(env: Mapping[str, str], name: str) -> str:

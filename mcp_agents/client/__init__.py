@@ -9,6 +9,7 @@ async with AgentRunsClient(api_key="sk-...") as client:
 """
 
 from mcp_agents.client._client import AgentRunsClient
+from mcp_agents.client._limits import UpstreamLimits
 from mcp_agents.client._request import RetryPolicy
 from mcp_agents.client._streaming import StreamPolicy
 from mcp_agents.client.analytics import AnalyticsResource
@@ -21,6 +22,7 @@ from mcp_agents.client.errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    CallerBusyError,
     ConfigurationError,
     ConflictError,
     InvalidRequestError,
@@ -46,6 +48,7 @@ __all__ = [
     "ArtifactsResource",
     "AuthenticationError",
     "BadRequestError",
+    "CallerBusyError",
     "CommunicationResource",
     "ConfigurationError",
     "ConflictError",
@@ -61,4 +64,5 @@ __all__ = [
     "StreamPolicy",
     "TelemetryResource",
     "UnprocessableEntityError",
+    "UpstreamLimits",
 ]

@@ -9,6 +9,7 @@ burst of 401s still costs one exchange. Neither the key nor the token appears in
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import time
@@ -75,6 +76,12 @@ class Credentials:
     def attach(self, send: Send) -> None:
         """Send exchanges through the client's one request path (`Requester.request`), with its retries."""
         self._send = send
+
+    @property
+    def fingerprint(self) -> str:
+        """A non-reversible name of the credential ("" for none): what per-credential state is keyed by."""
+        secret = self._api_key or self._static
+        return hashlib.sha256(secret.encode()).hexdigest() if secret else ""
 
     @property
     def configured(self) -> bool:

@@ -10,6 +10,7 @@ import httpx2
 
 from mcp_agents.client import _constants as C
 from mcp_agents.client._auth import Credentials
+from mcp_agents.client._limits import UpstreamLimits
 from mcp_agents.client._request import HttpPool, Requester, RetryPolicy
 from mcp_agents.client._streaming import StreamPolicy
 from mcp_agents.client.analytics import AnalyticsResource
@@ -33,6 +34,12 @@ def _check_url(url: str, what: str) -> str:
     return url.rstrip("/")
 
 
+def upstream_limits(settings: Settings) -> UpstreamLimits:
+    """The pool size and per-credential shares from the settings."""
+    return UpstreamLimits(connections=settings.upstream_connections, caller_requests=settings.caller_requests,
+                          caller_streams=settings.caller_streams)
+
+
 class AgentRunsClient:
     """Async client of the Agent Runs API. Use as `async with AgentRunsClient(api_key=...) as client:`.
 
@@ -40,7 +47,8 @@ class AgentRunsClient:
     automatically) or `token` (a JWT used as is); with both, the key is used. `http_client` lets
     several clients share one connection pool; a client never closes a pool it did not create.
     `retry_policy` and `stream_policy` tune retries and stream following (a `retry_policy` overrides
-    `max_retries`); the defaults are those of `_constants.py`.
+    `max_retries`); `limits` sizes the pool and each credential's share of it (`_limits.py`); the
+    defaults are those of `_constants.py`.
     """
 
     runs: RunsResource
@@ -55,7 +63,7 @@ class AgentRunsClient:
                  sts_url: str = DEFAULT_STS_URL, api_version: str = API_VERSION, timeout: float = C.DEFAULT_TIMEOUT,
                  user_agent: str | None = None, max_retries: int = C.DEFAULT_MAX_RETRIES,
                  http_client: httpx2.AsyncClient | None = None, retry_policy: RetryPolicy | None = None,
-                 stream_policy: StreamPolicy | None = None) -> None:
+                 stream_policy: StreamPolicy | None = None, limits: UpstreamLimits | None = None) -> None:
         if not timeout or timeout <= 0:
             raise ConfigurationError("timeout must be a positive number of seconds")
         if max_retries < 0:
@@ -67,7 +75,8 @@ class AgentRunsClient:
         self.user_agent = user_agent or C.USER_AGENT
         self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.stream_policy = stream_policy or StreamPolicy()
-        self._wire(HttpPool(http_client, timeout=self.timeout), owns_pool=True, api_key=api_key, token=token)
+        pool = HttpPool(http_client, timeout=self.timeout, limits=limits or UpstreamLimits())
+        self._wire(pool, owns_pool=True, api_key=api_key, token=token)
 
     def _wire(self, pool: HttpPool, *, owns_pool: bool, api_key: str | None, token: str | None) -> None:
         self._pool = pool
@@ -93,6 +102,7 @@ class AgentRunsClient:
         options: dict[str, Any] = {
             "base_url": settings.api_url, "api_key": settings.api_key or None, "token": settings.token or None,
             "sts_url": settings.sts_url, "api_version": settings.api_version, "timeout": settings.timeout,
+            "limits": upstream_limits(settings),
         }
         options.update(overrides)
         return cls(**options)

@@ -45,3 +45,12 @@ STREAM_MAX_POLL_FAILURES = 60
 """Consecutive failed polls (about five minutes at the default interval) before the stream gives up."""
 STREAM_MAX_KEYS = 10_000
 """Dedupe keys kept at most (only those at the boundary timestamp are needed)."""
+
+POOL_CONNECTIONS = 100
+"""Connections of the pool shared by every credential (two thirds at most hold event streams)."""
+CALLER_REQUESTS = 16
+"""Requests one credential may have in flight at once."""
+CALLER_STREAMS = 16
+"""Event streams one credential may hold at once; more runs are followed by polling."""
+CALLER_QUEUE_SECONDS = 30.0
+"""How long a request waits for one of its credential's request slots before `CallerBusyError`."""

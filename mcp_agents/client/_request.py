@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, TypeVar
 
 import anyio
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from mcp_agents.client import _constants as C
 from mcp_agents.client._auth import Credentials
+from mcp_agents.client._limits import CallerSlots, SlotTable, UpstreamLimits
 from mcp_agents.client.errors import (
     APIConnectionError,
     APIStatusError,
@@ -59,23 +61,36 @@ class RetryPolicy:
         return delay * (1 - self.jitter * random.random())
 
 
+def cookieless_jar() -> CookieJar:
+    """A jar that keeps nothing: the API authenticates by bearer, so a cookie one credential's answer
+    sets must never ride along with another credential's request over the shared pool."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
 class HttpPool:
-    """The httpx2 client behind a client and its credential views, built on first use.
+    """The httpx2 client behind a client and its credential views, built on first use, and the slots
+    that share it fairly between credentials (`_limits.py`).
 
     Building it loads the TLS trust store (tens of milliseconds), which a server should not pay
-    before it answers its first `tools/list`. A pool closes only a client it built.
+    before it answers its first `tools/list`. A pool closes only a client it built. It keeps no
+    cookies (`cookieless_jar`).
     """
 
-    def __init__(self, client: httpx2.AsyncClient | None, *, timeout: float) -> None:
+    def __init__(self, client: httpx2.AsyncClient | None, *, timeout: float, limits: UpstreamLimits) -> None:
         self._client = client
         self._owned = client is None
         self._timeout = timeout
+        self.limits = limits
+        self.slots = SlotTable(limits)
 
     @property
     def client(self) -> httpx2.AsyncClient:
         if self._client is None:
             self._client = httpx2.AsyncClient(
-                timeout=httpx2.Timeout(self._timeout, connect=min(self._timeout, C.DEFAULT_CONNECT_TIMEOUT)))
+                timeout=httpx2.Timeout(self._timeout, connect=min(self._timeout, C.DEFAULT_CONNECT_TIMEOUT)),
+                limits=httpx2.Limits(max_connections=self.limits.connections,
+                                     max_keepalive_connections=min(self.limits.connections, 20)),
+                cookies=cookieless_jar())
         return self._client
 
     async def aclose(self) -> None:
@@ -85,11 +100,12 @@ class HttpPool:
 
 
 class Requester:
-    """Sends requests for one credential over a shared HTTP client."""
+    """Sends requests for one credential over a shared HTTP client, within the credential's share of it."""
 
     def __init__(self, *, pool: HttpPool, base_url: str, credentials: Credentials, api_version: str,
                  user_agent: str, timeout: float, retry: RetryPolicy) -> None:
         self._pool = pool
+        self.slots: CallerSlots = pool.slots.for_credential(credentials.fingerprint)
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.api_version = api_version
@@ -134,9 +150,10 @@ class Requester:
             token = await self.credentials.get() if authenticate else ""
             sent_headers = self.headers(token, headers) if authenticate else dict(headers or {})
             try:
-                response = await self.http.request(method, target, params=clean_params or None, json=json,
-                                                   content=content, headers=sent_headers, timeout=self.timeout,
-                                                   follow_redirects=follow_redirects)
+                async with self.slots.request():
+                    response = await self.http.request(method, target, params=clean_params or None, json=json,
+                                                       content=content, headers=sent_headers, timeout=self.timeout,
+                                                       follow_redirects=follow_redirects)
             except httpx2.TransportError as exc:
                 safe = idempotent or isinstance(exc, _NEVER_SENT)
                 delay = policy.backoff(retries)

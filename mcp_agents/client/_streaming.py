@@ -12,6 +12,9 @@ The protocol is the official client's (live-service-notes, "How the official cli
    seconds resets the attempt counter. 401/403/404 (and other 4xx but 429) are raised, not retried.
 4. After `max_attempts` failures it polls `/updates` every `poll_interval` seconds, checks the run's
    status, and tries SSE again every `sse_retry_interval` seconds.
+5. A stream needs one of its credential's stream slots (`_limits.py`). With none free, the run is
+   followed by polling, as in 4, until a slot frees up: one caller following many runs holds a
+   bounded number of connections and the rest of the pool stays free for everyone else.
 The iterator ends after the run's own end-of-run message (`AgentMessage.ends_run`) or once the run's
 status is terminal and the remaining `/updates` are drained. Each message is yielded once, in order.
 """
@@ -139,7 +142,13 @@ class Follower:
             connected_at: float | None = None
             clean_close = False
             wait_at_least = 0.0
-            try:
+            slot = self._requester.slots.stream()
+            if slot is None:
+                async with aclosing(self._poll(until_stream_slot=True)) as polled:
+                    async for message in polled:
+                        yield message
+                continue
+            try:  # the slot is held while the connection is open
                 async with aclosing(self._sse_once()) as events:
                     async for event, opened in events:
                         if event is None:
@@ -154,6 +163,8 @@ class Follower:
                 logger.info("stream of run %s dropped (%s); reconnecting", self._run_id, type(exc).__name__)
                 if isinstance(exc, RateLimitError) and exc.retry_after is not None:
                     wait_at_least = min(exc.retry_after, self._policy.max_delay)
+            finally:
+                slot.release()
             if connected_at is not None and time.monotonic() - connected_at >= self._policy.stable_after:
                 attempts = 0
             if clean_close:  # the service ends streams of finished runs: check before reconnecting
@@ -265,12 +276,21 @@ class Follower:
                     yield message
             self._done = True
 
-    async def _poll(self) -> AsyncGenerator[AgentMessage]:
-        """Polling fallback until the run ends or it is time to try SSE again."""
-        logger.warning("run %s: the stream keeps failing; polling every %.1f s", self._run_id,
-                       self._policy.poll_interval)
+    async def _poll(self, *, until_stream_slot: bool = False) -> AsyncGenerator[AgentMessage]:
+        """Polling fallback until the run ends or it is time to try SSE again (when the stream kept
+        failing: after `sse_retry_interval`; when no stream slot was free: once one is)."""
+        if until_stream_slot:
+            logger.debug("run %s: no stream slot free; polling every %.1f s", self._run_id,
+                         self._policy.poll_interval)
+        else:
+            logger.warning("run %s: the stream keeps failing; polling every %.1f s", self._run_id,
+                           self._policy.poll_interval)
         retry_sse_at = time.monotonic() + self._policy.sse_retry_interval
+        first = True
         while not self._done:
+            if until_stream_slot and not first and self._requester.slots.stream_free:
+                return
+            first = False
             try:
                 async with aclosing(self._drain()) as drained:
                     async for message in drained:
@@ -288,7 +308,7 @@ class Follower:
                 self._poll_failures += 1
                 if self._poll_failures >= self._policy.max_poll_failures:
                     raise
-            if time.monotonic() >= retry_sse_at:
+            if not until_stream_slot and time.monotonic() >= retry_sse_at:
                 return
             await anyio.sleep(self._policy.poll_interval)
 

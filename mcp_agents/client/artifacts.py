@@ -131,30 +131,31 @@ class ArtifactsResource(Resource):
                                                    timeout=requester.timeout)
             delay: float | None = None
             try:
-                response = await requester.http.send(request, stream=True, follow_redirects=True)
-                try:
-                    status = response.status_code
-                    if status == 401 and requester.credentials.refreshable and not reauthenticated:
-                        reauthenticated = True
-                        requester.credentials.invalidate(token)
-                        continue
-                    if status >= 400:
-                        raw, _ = await _read_at_most(response, ERROR_BODY_MAX)
-                        error = error_from_response(response, body=_error_body(raw))
-                        wait = parse_retry_after(response.headers.get("retry-after"))
-                        wait = policy.backoff(retries) if wait is None else wait
-                        if (status not in C.RETRYABLE_STATUS or retries >= policy.max_retries
-                                or wait > policy.max_retry_after or time.monotonic() + wait >= deadline):
-                            raise error
-                        delay = wait
-                    else:
-                        content, truncated = await _read_at_most(response, max_bytes)
-                        size = len(content) if not truncated else _declared_size(response)
-                        content_type = response.headers.get("content-type", DEFAULT_CONTENT_TYPE)
-                        return ArtifactPrefix(path=path, content=content, content_type=content_type,
-                                              truncated=truncated, size=size)
-                finally:
-                    await response.aclose()
+                async with requester.slots.request():  # the body streams over the connection: hold a slot
+                    response = await requester.http.send(request, stream=True, follow_redirects=True)
+                    try:
+                        status = response.status_code
+                        if status == 401 and requester.credentials.refreshable and not reauthenticated:
+                            reauthenticated = True
+                            requester.credentials.invalidate(token)
+                            continue
+                        if status >= 400:
+                            raw, _ = await _read_at_most(response, ERROR_BODY_MAX)
+                            error = error_from_response(response, body=_error_body(raw))
+                            wait = parse_retry_after(response.headers.get("retry-after"))
+                            wait = policy.backoff(retries) if wait is None else wait
+                            if (status not in C.RETRYABLE_STATUS or retries >= policy.max_retries
+                                    or wait > policy.max_retry_after or time.monotonic() + wait >= deadline):
+                                raise error
+                            delay = wait
+                        else:
+                            content, truncated = await _read_at_most(response, max_bytes)
+                            size = len(content) if not truncated else _declared_size(response)
+                            content_type = response.headers.get("content-type", DEFAULT_CONTENT_TYPE)
+                            return ArtifactPrefix(path=path, content=content, content_type=content_type,
+                                                  truncated=truncated, size=size)
+                    finally:
+                        await response.aclose()
             except httpx2.TransportError as exc:
                 delay = policy.backoff(retries)
                 if retries >= policy.max_retries or time.monotonic() + delay >= deadline:

@@ -4,6 +4,7 @@
 AgentRunsError
  ├── ConfigurationError          bad/missing configuration; no request sent
  ├── InvalidRequestError         refused before any request (bad artifact path, empty id, ...); also a ValueError
+ ├── CallerBusyError             this credential's share of concurrent requests stayed full (see `_limits.py`)
  ├── APIConnectionError          network failure after retries (.request_method, .url without query/credentials)
  │    └── APITimeoutError
  └── APIStatusError              .status_code, .error (service's error text), .message, .details, .body
@@ -54,6 +55,10 @@ class ConfigurationError(AgentRunsError):
 
 class InvalidRequestError(AgentRunsError, ValueError):
     """The call's arguments were refused before any request was made."""
+
+
+class CallerBusyError(AgentRunsError):
+    """The credential's share of concurrent upstream requests stayed full past the queueing bound; nothing was sent."""
 
 
 class APIConnectionError(AgentRunsError):

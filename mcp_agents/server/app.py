@@ -48,7 +48,8 @@ def build_server(settings: Settings, *, deps: ServerDeps | None = None,
         async with AsyncExitStack() as stack:
             base = deps if deps is not None else await stack.enter_async_context(
                 open_backend(settings, callers_only=callers_only))
-            watcher = await stack.enter_async_context(RunWatcher.running(bus))
+            watcher = await stack.enter_async_context(RunWatcher.running(
+                bus, per_caller=settings.caller_subscriptions, total=settings.max_subscriptions))
             yield dataclasses.replace(base, watcher=watcher)
 
     server: MCPServer[ServerDeps] = MCPServer(

@@ -48,7 +48,7 @@ async def open_backend(settings: Settings, *, callers_only: bool = False) -> Asy
             "no VERTESIA_API_KEY or VERTESIA_TOKEN: using the embedded local service at %s (data in %s)",
             service.base_url, service.data_dir,
         )
-        async with AgentRunsClient(
-            base_url=service.base_url, api_key=service.api_key, sts_url=service.sts_url, timeout=settings.timeout,
+        async with AgentRunsClient.from_settings(
+            settings, base_url=service.base_url, api_key=service.api_key, token=None, sts_url=service.sts_url,
         ) as client:
             yield ServerDeps(settings=settings, client=client, local=service)

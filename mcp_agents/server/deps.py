@@ -70,16 +70,26 @@ def client_with(deps: ServerDeps, bearer: str | None) -> AgentRunsClient:
     key = credential_key(bearer)
     view = deps.views.get(key)
     if view is None:
-        if bearer.startswith(API_KEY_PREFIX):
-            view = deps.client.with_credentials(api_key=bearer)
-        else:
-            view = deps.client.with_credentials(token=bearer)
-        deps.views[key] = view
-        while len(deps.views) > MAX_CREDENTIAL_VIEWS:
-            deps.views.popitem(last=False)
+        view = new_view(deps, bearer)
+        keep_view(deps, bearer, view)
     else:
         deps.views.move_to_end(key)
     return view
+
+
+def new_view(deps: ServerDeps, bearer: str) -> AgentRunsClient:
+    """A view of the server's client that authenticates as `bearer`, not cached (see `keep_view`)."""
+    if bearer.startswith(API_KEY_PREFIX):
+        return deps.client.with_credentials(api_key=bearer)
+    return deps.client.with_credentials(token=bearer)
+
+
+def keep_view(deps: ServerDeps, bearer: str, view: AgentRunsClient) -> None:
+    """Cache `view` for `bearer`, so its exchanged JWT serves the caller's next requests."""
+    deps.views[credential_key(bearer)] = view
+    deps.views.move_to_end(credential_key(bearer))
+    while len(deps.views) > MAX_CREDENTIAL_VIEWS:
+        deps.views.popitem(last=False)
 
 
 def client_for(ctx: Context[Any, Any]) -> AgentRunsClient:

@@ -1,8 +1,11 @@
 """Streamable HTTP serving: `/mcp`, `/healthz`, DNS-rebinding protection and bearer pass-through.
 
 Credentials: a caller's `Authorization: Bearer <JWT or sk- key>` is accepted by shape here
-(`PassThroughVerifier`) and validated by the Agent Runs service when the request uses it (see
-`deps.client_for`), so one server can serve many users without holding their credentials. With
+(`PassThroughVerifier`), then checked with the Agent Runs service before the request reaches the
+transport (`admission.py`: a made-up bearer gets 401 and never holds a session), and used for that
+caller's calls (`deps.client_for`), so one server can serve many users without holding their
+credentials. Sessions are capped in all (`MCP_AGENTS_MAX_SESSIONS`), per credential
+(`MCP_AGENTS_CALLER_SESSIONS`) and reaped when idle (`MCP_AGENTS_SESSION_IDLE_TIMEOUT`). With
 `--auth optional` (the default, loopback only) a request without a bearer uses the server's own
 credential; a bearer that is present but malformed is refused, never replaced by the server's.
 With `--auth required` every `/mcp` request needs a bearer; it is the only way to bind a
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -37,10 +41,11 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_agents import __version__
-from mcp_agents.server.deps import API_KEY_PREFIX, ServerDeps, credential_key
+from mcp_agents.server.admission import BearerCheck, SessionQuota, Verdict
+from mcp_agents.server.deps import API_KEY_PREFIX, ServerDeps, credential_key, lifespan_deps
 from mcp_agents.settings import OPTION_BY_NAME, Settings
 
 logger = logging.getLogger(__name__)
@@ -52,6 +57,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 _API_KEY_SHAPE = re.compile(r"^sk-[A-Za-z0-9_\-]{8,512}$")
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*$")
 MAX_BEARER_CHARS = 16_384
+PEEK_BYTES = 65_536
 REQUEST_STATE_KEY_BYTES = 32
 
 
@@ -72,12 +78,23 @@ class HttpOptions:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = field(default=())
     request_state_key: str = field(default="", repr=False)
+    max_sessions: int = 1000
+    session_idle_timeout: float = 600.0
+    caller_sessions: int = 16
+
+    def __post_init__(self) -> None:
+        request_state_security(self.request_state_key)  # refuses a short key at once, with its reason
+        if self.max_sessions < 1 or self.caller_sessions < 1:
+            raise HttpConfigError("MCP_AGENTS_MAX_SESSIONS and MCP_AGENTS_CALLER_SESSIONS must be >= 1")
+        if not 0 < self.session_idle_timeout <= 86_400:
+            raise HttpConfigError("MCP_AGENTS_SESSION_IDLE_TIMEOUT must be between 0 and 86400 seconds")
 
     @classmethod
     def load(cls, environ: Mapping[str, str], **overrides: str | bool | None) -> HttpOptions:
         """From the environment, then explicit values (CLI flags); bad values raise `HttpConfigError`."""
         raw: dict[str, str] = {}
-        for name in ("http_auth", "stateless", "allowed_hosts", "allowed_origins", "request_state_key"):
+        for name in ("http_auth", "stateless", "allowed_hosts", "allowed_origins", "request_state_key",
+                     "max_sessions", "session_idle_timeout", "caller_sessions"):
             option = OPTION_BY_NAME[name]
             value = overrides.get(name)
             if value is None:
@@ -86,11 +103,17 @@ class HttpOptions:
         auth = raw["http_auth"].strip().lower()
         if auth not in ("optional", "required"):
             raise HttpConfigError(f"--auth must be optional or required, not {raw['http_auth']!r}")
+        try:
+            max_sessions, caller_sessions = int(raw["max_sessions"]), int(raw["caller_sessions"])
+            idle = float(raw["session_idle_timeout"])
+        except ValueError as exc:
+            raise HttpConfigError(f"session limits must be numbers: {exc}") from None
         return cls(
             auth=auth,  # type: ignore[arg-type]
             stateless=raw["stateless"].strip().lower() in {"1", "true", "yes", "on"},
             allowed_hosts=_csv(raw["allowed_hosts"]), allowed_origins=_csv(raw["allowed_origins"]),
-            request_state_key=raw["request_state_key"],
+            request_state_key=raw["request_state_key"], max_sessions=max_sessions, session_idle_timeout=idle,
+            caller_sessions=caller_sessions,
         )
 
     @property
@@ -103,17 +126,20 @@ def request_state_security(value: str) -> RequestStateSecurity | None:
     """The shared sealing of `requestState` for replicas (`MCP_AGENTS_REQUEST_STATE_KEY`), or None (per process).
 
     Comma-separated keys rotate: the first seals, every one opens. A key of exactly 32 bytes (UTF-8)
-    is used as is; any other value is hashed with SHA-256 into 32 bytes, so a passphrase or a base64
-    string works too (its strength is the value's). The SDK stretches each key with HKDF into an
-    AES-256-GCM key; replicas must also share the server name, which they do.
+    is used as is; a longer value is hashed with SHA-256 into 32 bytes, so a long passphrase or a base64
+    string works too. A shorter key is refused (`HttpConfigError`): it could be guessed, and with it
+    anyone could forge the state of a question round trip. The SDK stretches each key with HKDF into
+    an AES-256-GCM key; replicas must also share the server name, which they do.
     """
     keys: list[bytes] = []
-    for key in _csv(value):
+    for index, key in enumerate(_csv(value), start=1):
         raw = key.encode("utf-8")
+        if len(raw) < REQUEST_STATE_KEY_BYTES:
+            raise HttpConfigError(
+                f"MCP_AGENTS_REQUEST_STATE_KEY: key {index} is {len(raw)} bytes, fewer than "
+                f"{REQUEST_STATE_KEY_BYTES}: use a random value of {REQUEST_STATE_KEY_BYTES}+ characters "
+                "(for example `openssl rand -base64 32`)")
         if len(raw) != REQUEST_STATE_KEY_BYTES:
-            if len(raw) < REQUEST_STATE_KEY_BYTES:
-                logger.warning("a MCP_AGENTS_REQUEST_STATE_KEY key is shorter than %d characters: use a long "
-                               "random value", REQUEST_STATE_KEY_BYTES)
             raw = hashlib.sha256(raw).digest()
         if raw not in keys:
             keys.append(raw)
@@ -181,23 +207,103 @@ def _jwt_expiry(token: str) -> int | None:
 
 
 class BearerGate:
-    """Before `/mcp`: a bearer that is present must have been accepted; `required` demands one."""
+    """Before `/mcp`: a bearer that is present must have been accepted by its shape and then by the Agent
+    Runs service (`admission.BearerCheck`); `required` demands one; a credential opens at most its
+    quota of sessions. Nothing past this gate exists for a refused request."""
 
-    def __init__(self, app: ASGIApp, *, required: bool, resource_metadata_url: AnyHttpUrl | None) -> None:
+    def __init__(self, app: ASGIApp, *, required: bool, resource_metadata_url: AnyHttpUrl | None,
+                 check: BearerCheck, sessions: SessionQuota | None) -> None:
         self._app = app
         self._required = required
         self._refuse = RequireAuthMiddleware(app, [], resource_metadata_url)
+        self._metadata_url = resource_metadata_url
+        self.check = check
+        self._sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        authorization = next((v for k, v in scope.get("headers", ()) if k.lower() == b"authorization"), None)
-        accepted = isinstance(scope.get("user"), AuthenticatedUser)
-        if accepted or (authorization is None and not self._required):
+        headers = scope.get("headers", ())
+        authorization = next((v for k, v in headers if k.lower() == b"authorization"), None)
+        user = scope.get("user")
+        if not isinstance(user, AuthenticatedUser):
+            if authorization is None and not self._required:
+                await self._app(scope, receive, send)  # the server's own credential (loopback, optional)
+            else:
+                await self._refuse(scope, receive, send)  # answers 401 with WWW-Authenticate
+            return
+        verdict = await self.check.verdict(user.access_token.token)
+        if verdict is Verdict.REFUSED:
+            await self._unauthorized(scope, receive, send)
+            return
+        if verdict is Verdict.UNKNOWN:
+            await _error(503, "the Agent Runs service could not check your bearer; retry shortly",
+                         {"retry-after": "5"})(scope, receive, send)
+            return
+        if self._sessions is None or scope.get("method") != "POST" or any(
+                k.lower() == b"mcp-session-id" for k, _ in headers):
             await self._app(scope, receive, send)
             return
-        await self._refuse(scope, receive, send)  # answers 401 with WWW-Authenticate
+        receive, opens = await _peek_initialize(receive)
+        if not opens:  # a call without a session (2026-07-28, or refused by the transport): nothing to count
+            await self._app(scope, receive, send)
+            return
+        credential = user.access_token.client_id or ""
+        quota = self._sessions
+        async with quota.opening(credential) as opened:
+            if opened is None:
+                await _error(429, f"this credential already holds {quota.per_credential} sessions (the "
+                             "server's MCP_AGENTS_CALLER_SESSIONS): close some (HTTP DELETE) or reuse one")(
+                    scope, receive, send)
+                return
+
+            async def record(message: Message) -> None:
+                if message["type"] == "http.response.start":  # the answer's head: the session exists or not
+                    sid = next((v for k, v in message.get("headers", ()) if k.lower() == b"mcp-session-id"), None)
+                    opened(sid.decode("latin-1") if sid is not None and message["status"] < 400 else None)
+                await send(message)
+
+            await self._app(scope, receive, record)
+
+
+    async def _unauthorized(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """401 with the same `WWW-Authenticate` challenge as a missing bearer gets from the SDK."""
+        challenge = 'Bearer error="invalid_token", error_description="The Agent Runs service refused this bearer"'
+        if self._metadata_url is not None:
+            challenge += f', resource_metadata="{self._metadata_url}"'
+        response = JSONResponse({"error": "invalid_token", "error_description": "The Agent Runs service refused "
+                                 "this bearer: send a valid JWT or sk- API key"}, status_code=401,
+                                headers={"WWW-Authenticate": challenge})
+        await response(scope, receive, send)
+
+
+async def _peek_initialize(receive: Receive) -> tuple[Receive, bool]:
+    """Whether the request body is an `initialize` (the only request that opens a session), and a
+    `receive` that replays what was read. Reads at most `PEEK_BYTES`: an initialize is far smaller."""
+    messages: list[Message] = []
+    body = b""
+    while len(body) <= PEEK_BYTES:
+        message = await receive()
+        messages.append(message)
+        body += message.get("body", b"")
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    try:
+        request = json.loads(body) if len(body) <= PEEK_BYTES else None
+    except ValueError:
+        request = None
+    return replay, isinstance(request, dict) and request.get("method") == "initialize"
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A JSON-RPC error body without a request id, like the transport's own refusals."""
+    return JSONResponse({"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}},
+                        status_code=status, headers=headers)
 
 
 def build_http_app(server: MCPServer[ServerDeps], settings: Settings, options: HttpOptions) -> Starlette:
@@ -206,7 +312,9 @@ def build_http_app(server: MCPServer[ServerDeps], settings: Settings, options: H
     inner = server.streamable_http_app(
         streamable_http_path=MCP_PATH, stateless_http=options.stateless,
         transport_security=transport_security(settings, options), host=settings.host,
+        max_sessions=options.max_sessions, session_idle_timeout=options.session_idle_timeout,
     )
+    manager = server.session_manager
     base_url = f"http://{_url_host(settings.host)}:{settings.port}"
     resource_url = AnyHttpUrl(base_url + MCP_PATH)
     required = options.auth == "required"
@@ -215,11 +323,16 @@ def build_http_app(server: MCPServer[ServerDeps], settings: Settings, options: H
     if required:
         metadata_url = build_resource_metadata_url(resource_url)
         routes.extend(create_protected_resource_routes(resource_url, [AnyHttpUrl(settings.sts_url)]))
-    routes.append(Mount("/", app=BearerGate(inner, required=required, resource_metadata_url=metadata_url)))
+    # The SDK keeps the entered lifespan's state (our ServerDeps) and its open sessions on the session
+    # manager, with no public accessor in mcp 2.3: read here, in one place.
+    check = BearerCheck(lambda: lifespan_deps(manager._lifespan_state))
+    sessions = None if options.stateless else SessionQuota(options.caller_sessions, lambda: manager._server_instances)
+    routes.append(Mount("/", app=BearerGate(inner, required=required, resource_metadata_url=metadata_url,
+                                            check=check, sessions=sessions)))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with server.session_manager.run():  # also enters the server's own lifespan
+        async with manager.run():  # also enters the server's own lifespan
             yield
 
     return Starlette(

@@ -9,15 +9,18 @@ which runs the stream wants for as long as it is open.
 One follow task per (credential, run) streams the run's messages (`client.messages.stream`) in the
 lifespan's task group and announces `agent-run://{id}/messages` for each new message and
 `agent-run://{id}` when the status or the artifacts change. Follows are reference-counted and
-stopped when the last subscriber goes; their number is bounded. Updates are delivered only to
-subscribers using the credential the follow runs with, so a caller never hears about a run
-through someone else's access.
+stopped when the last subscriber goes. Their number is bounded per credential
+(`MCP_AGENTS_CALLER_SUBSCRIPTIONS`), so one caller's subscriptions never refuse another's, and in
+all (`MCP_AGENTS_MAX_SUBSCRIPTIONS`, a much higher ceiling that protects the server). Updates are
+delivered only to subscribers using the credential the follow runs with, so a caller never hears
+about a run through someone else's access.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,14 +38,14 @@ from mcp_agents.client import AgentRunsError, NotFoundError
 from mcp_agents.models import AgentMessage, MessageType
 from mcp_agents.server.deps import ServerDeps, caller_bearer, client_with, credential_key, lifespan_deps
 from mcp_agents.server.uris import artifact_uri, messages_uri, parse_run_uri, run_uri
+from mcp_agents.settings import Settings
 
 if TYPE_CHECKING:
     from mcp_agents.client import AgentRunsClient
 
 logger = logging.getLogger(__name__)
 
-MAX_FOLLOWED_RUNS = 64  # distinct (credential, run) pairs followed at once
-MAX_SUBSCRIPTIONS_PER_SESSION = 64
+MAX_URIS_PER_SESSION = 256  # bounds a session's memory; the runs followed are bounded per caller
 STATUS_CHECK_INTERVAL = 1.0  # seconds between status/artifact checks while messages flow
 # Messages after which the run's status or artifacts are likely to have changed: check at once.
 _CHECK_NOW = frozenset({
@@ -101,19 +104,24 @@ class _SessionSubscription:
 class RunWatcher:
     """Follows subscribed runs and announces their changes to both eras' subscribers."""
 
-    def __init__(self, bus: CredentialBus, task_group: TaskGroup) -> None:
+    def __init__(self, bus: CredentialBus, task_group: TaskGroup, *, per_caller: int = Settings.caller_subscriptions,
+                 total: int = Settings.max_subscriptions) -> None:
         self._bus = bus
         self._tg = task_group
+        self.per_caller = per_caller
+        self.total = total
+        self._per_credential: Counter[str] = Counter()
         self._refs: dict[FollowKey, int] = {}
         self._scopes: dict[FollowKey, anyio.CancelScope] = {}
         self._sessions: dict[int, _SessionSubscription] = {}
 
     @classmethod
     @asynccontextmanager
-    async def running(cls, bus: CredentialBus) -> AsyncIterator[RunWatcher]:
+    async def running(cls, bus: CredentialBus, *, per_caller: int = Settings.caller_subscriptions,
+                      total: int = Settings.max_subscriptions) -> AsyncIterator[RunWatcher]:
         """A watcher whose follow tasks live (and die) with the server's lifespan."""
         async with anyio.create_task_group() as tg:
-            watcher = cls(bus, tg)
+            watcher = cls(bus, tg, per_caller=per_caller, total=total)
             try:
                 yield watcher
             finally:
@@ -132,9 +140,14 @@ class RunWatcher:
         subscription is acknowledged is announced. Raises `AgentRunsError` when the run cannot be read.
         """
         key = (credential, run_id)
-        if key not in self._refs and len(self._refs) >= MAX_FOLLOWED_RUNS:
-            raise MCPError(INVALID_PARAMS, f"too many subscribed runs (at most {MAX_FOLLOWED_RUNS}); "
-                                           "unsubscribe from finished runs first")
+        if key not in self._refs:
+            if self._per_credential[credential] >= self.per_caller:
+                raise MCPError(INVALID_PARAMS, f"you are subscribed to {self.per_caller} runs, the most one caller "
+                                               "may follow at once; unsubscribe from finished runs first")
+            if len(self._refs) >= self.total:
+                raise MCPError(INVALID_PARAMS, f"the server follows {self.total} runs for its callers, its ceiling; "
+                                               "retry later or unsubscribe from finished runs")
+            self._per_credential[credential] += 1
         self._refs[key] = self._refs.get(key, 0) + 1
         if key in self._scopes:
             return
@@ -154,7 +167,10 @@ class RunWatcher:
         if left > 0:
             self._refs[key] = left
             return
-        self._refs.pop(key, None)
+        if self._refs.pop(key, None) is not None:
+            self._per_credential[credential] -= 1
+            if self._per_credential[credential] <= 0:
+                del self._per_credential[credential]
         scope = self._scopes.pop(key, None)
         if scope is not None:
             scope.cancel()
@@ -173,8 +189,8 @@ class RunWatcher:
             _on_connection_close(session, lambda: self.drop_session(session))
         if uri in entry.uris:
             return
-        if len(entry.uris) >= MAX_SUBSCRIPTIONS_PER_SESSION:
-            raise MCPError(INVALID_PARAMS, f"at most {MAX_SUBSCRIPTIONS_PER_SESSION} subscriptions per session")
+        if len(entry.uris) >= MAX_URIS_PER_SESSION:
+            raise MCPError(INVALID_PARAMS, f"at most {MAX_URIS_PER_SESSION} subscribed URIs per session")
         entry.uris.add(uri)
         try:
             await self.acquire(client, credential, resource.run_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx2
 import pytest
-from mcp import Client, MCPError
+from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_agents.local import RunningService
@@ -128,15 +128,12 @@ async def test_stateless_mode_serves_handshake_clients_without_sessions(local_se
 
 
 @pytest.mark.parametrize("bearer", ["sk-not-a-key-of-this-service-0123", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln"])
-async def test_a_refused_bearer_is_named_as_the_callers_own(local_service: RunningService, bearer: str) -> None:
-    """Pass-through: the backend's 401 is about the bearer the caller sent, not the server's VERTESIA_API_KEY."""
+async def test_a_refused_bearer_is_answered_401_before_any_session(local_service: RunningService, bearer: str) -> None:
+    """The service's refusal is the caller's: 401 about its bearer (not the server's VERTESIA_API_KEY),
+    before a session exists."""
     async with http_server(local_service) as root, \
-            httpx2.AsyncClient(headers={"Authorization": f"Bearer {bearer}"}, timeout=30) as http, \
-            Client(streamable_http_client(f"{root}/mcp", http_client=http)) as mcp:
-        result = await mcp.call_tool("list_agent_runs", {})
-        text = " ".join(getattr(item, "text", "") for item in result.content)
-        assert result.is_error and "refused the bearer token you sent" in text and "Authorization" in text
-        assert "VERTESIA" not in text and bearer not in text
-        with pytest.raises(MCPError) as refused:
-            await mcp.read_resource("agent-run://some-run")
-        assert "refused the bearer token you sent" in str(refused.value) and "VERTESIA" not in str(refused.value)
+            httpx2.AsyncClient(base_url=root, headers={"Authorization": f"Bearer {bearer}"}, timeout=30) as http:
+        refused = await http.post("/mcp", json=INITIALIZE, headers=HEADERS)
+        assert refused.status_code == 401 and "mcp-session-id" not in refused.headers
+        assert 'error="invalid_token"' in refused.headers["www-authenticate"]
+        assert "refused this bearer" in refused.text and "VERTESIA" not in refused.text and bearer not in refused.text

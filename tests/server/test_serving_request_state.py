@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import anyio
@@ -14,7 +17,7 @@ from mcp_agents.client import AgentRunsClient
 from mcp_agents.local import RunningService
 from mcp_agents.server.app import build_server
 from mcp_agents.server.deps import ServerDeps
-from mcp_agents.server.http import HttpOptions, request_state_security
+from mcp_agents.server.http import HttpConfigError, HttpOptions, request_state_security
 from mcp_agents.settings import OPTION_BY_NAME, Settings
 from tests.server.serving_helpers import STEP_TIMEOUT, api_client, fast_demo
 
@@ -64,12 +67,22 @@ def test_the_key_comes_from_the_environment_and_is_never_shown() -> None:
     options = HttpOptions.load({"MCP_AGENTS_REQUEST_STATE_KEY": SHARED})
     assert options.request_state_key == SHARED and SHARED not in repr(options)
     assert request_state_security("") is None
-    exact = "k" * 32  # exactly 32 bytes: used as is; any other length is hashed into 32 bytes
+    exact = "k" * 32  # exactly 32 bytes: used as is; a longer value is hashed into 32 bytes
     token = request_state_security(exact).codec.seal(b"x")  # type: ignore[union-attr]
     assert request_state_security(exact).codec.unseal(token) == b"x"  # type: ignore[union-attr]
-    assert request_state_security("short").codec.unseal(  # type: ignore[union-attr]
-        request_state_security("short").codec.seal(b"y")) == b"y"  # type: ignore[union-attr]
     old, new = request_state_security(SHARED), request_state_security(f"{SHARED}-new, {SHARED}")  # rotation
     sealed_by_old = old.codec.seal(b"z")  # type: ignore[union-attr]
     assert new.codec.unseal(sealed_by_old) == b"z"  # type: ignore[union-attr]
     assert request_state_security(f"{SHARED}-new").codec.unseal(new.codec.seal(b"w")) == b"w"  # type: ignore[union-attr]
+
+
+def test_a_key_shorter_than_32_bytes_is_refused_with_its_reason() -> None:
+    for value in ("short", "k" * 31, f"{SHARED}, short"):  # a short rotation key is as guessable
+        with pytest.raises(HttpConfigError, match="fewer than 32"):
+            request_state_security(value)
+        with pytest.raises(HttpConfigError, match="MCP_AGENTS_REQUEST_STATE_KEY"):
+            HttpOptions.load({"MCP_AGENTS_REQUEST_STATE_KEY": value})
+    done = subprocess.run([sys.executable, "-m", "mcp_agents", "serve", "--transport", "http", "--port", "0"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "MCP_AGENTS_REQUEST_STATE_KEY": "hunter2"})
+    assert done.returncode == 2 and "fewer than 32" in done.stderr and "hunter2" not in done.stderr + done.stdout

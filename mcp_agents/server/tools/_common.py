@@ -16,6 +16,7 @@ from mcp_agents.client.errors import (
     APIConnectionError,
     APIStatusError,
     AuthenticationError,
+    CallerBusyError,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
@@ -89,7 +90,7 @@ def explain(exc: AgentRunsError) -> str:
         return f"{exc} Use list_agent_runs to find run ids."
     if isinstance(exc, ConflictError):
         return f"{exc} get_agent_run shows the run's status."
-    if isinstance(exc, InvalidRequestError | APIStatusError | APIConnectionError):
+    if isinstance(exc, InvalidRequestError | APIStatusError | APIConnectionError | CallerBusyError):
         return str(exc)
     return f"The Agent Runs API call failed: {exc}"
 

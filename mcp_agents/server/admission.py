@@ -1,0 +1,161 @@
+"""Who may hold what on a shared HTTP server: bearers checked with the service, sessions per credential.
+
+A bearer that merely looks like a JWT or an `sk-` key proves nothing, and a session costs memory
+and a slot under the server's session cap. So before a `/mcp` request reaches the transport (and
+before any session exists), its bearer is checked with the Agent Runs service: an `sk-` key is
+exchanged at the token service (the JWT it yields then serves the caller's calls), a JWT lists one
+run. The verdict is cached under a SHA-256 of the bearer (never the bearer): accepted ones for
+`ACCEPTED_SECONDS`, refused ones for `REFUSED_SECONDS`, at most `MAX_VERDICTS` of them, and checks
+of one bearer in flight at once share one request. A refused bearer gets 401 and holds nothing.
+
+Sessions are then bounded per credential (`SessionQuota`), so one credential cannot take the whole
+session cap either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Container
+from contextlib import asynccontextmanager
+from enum import Enum
+
+import anyio
+
+from mcp_agents.client import AgentRunsError, AuthenticationError, PermissionDeniedError
+from mcp_agents.server.deps import API_KEY_PREFIX, ServerDeps, credential_key, keep_view, new_view
+
+logger = logging.getLogger(__name__)
+
+ACCEPTED_SECONDS = 60.0
+"""How long an accepted bearer is trusted without asking again (a revoked one works this long at most)."""
+REFUSED_SECONDS = 30.0
+MAX_VERDICTS = 10_000
+MAX_CHECKS = 16
+"""Checks in flight at once, all callers together: a flood of invented bearers queues here."""
+
+
+class Verdict(Enum):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"  # the service could not be asked: answer 503, remember nothing
+
+
+def bearer_digest(bearer: str) -> str:
+    return hashlib.sha256(bearer.encode()).hexdigest()
+
+
+class BearerCheck:
+    """The service's verdict on a bearer, cached briefly under its hash."""
+
+    def __init__(self, deps: Callable[[], ServerDeps]) -> None:
+        self._deps = deps
+        self._verdicts: OrderedDict[str, tuple[Verdict, float]] = OrderedDict()
+        self._pending: dict[str, anyio.Event] = {}
+        self._checks = anyio.Semaphore(MAX_CHECKS)
+        self.asked = 0
+        """How many times the service was asked (tests and diagnostics read it)."""
+
+    async def verdict(self, bearer: str) -> Verdict:
+        key = bearer_digest(bearer)
+        while True:
+            cached = self._cached(key)
+            if cached is not None:
+                return cached
+            pending = self._pending.get(key)
+            if pending is None:
+                break
+            await pending.wait()  # another request checks this bearer: share its answer
+            if key not in self._verdicts:  # it could not tell (UNKNOWN): neither can we now
+                return Verdict.UNKNOWN
+        done = self._pending[key] = anyio.Event()
+        try:
+            async with self._checks:
+                verdict = await self._ask(bearer)
+            if verdict is not Verdict.UNKNOWN:
+                ttl = ACCEPTED_SECONDS if verdict is Verdict.ACCEPTED else REFUSED_SECONDS
+                self._verdicts[key] = (verdict, time.monotonic() + ttl)
+                while len(self._verdicts) > MAX_VERDICTS:
+                    self._verdicts.popitem(last=False)
+            return verdict
+        finally:
+            del self._pending[key]
+            done.set()
+
+    def _cached(self, key: str) -> Verdict | None:
+        entry = self._verdicts.get(key)
+        if entry is None:
+            return None
+        if entry[1] <= time.monotonic():
+            del self._verdicts[key]
+            return None
+        self._verdicts.move_to_end(key)
+        return entry[0]
+
+    async def _ask(self, bearer: str) -> Verdict:
+        deps = self._deps()
+        # A caller seen before keeps its view: an `sk-` key is then not exchanged again while its JWT lasts.
+        view = deps.views.get(credential_key(bearer)) or new_view(deps, bearer)
+        self.asked += 1
+        try:
+            if bearer.startswith(API_KEY_PREFIX):
+                await view.credentials.get()  # the token service checks the key; the JWT is kept below
+            else:
+                await view.runs.list(limit=1)
+        except AuthenticationError:
+            return Verdict.REFUSED
+        except PermissionDeniedError:
+            pass  # a genuine principal without this permission: its calls get their own 403s
+        except AgentRunsError as exc:
+            logger.warning("could not check a caller's bearer with the Agent Runs service: %s", type(exc).__name__)
+            return Verdict.UNKNOWN
+        keep_view(deps, bearer, view)
+        return Verdict.ACCEPTED
+
+
+class SessionQuota:
+    """Sessions per credential. `alive` tells which session ids the transport still holds (a session
+    ends by DELETE, idle timeout or crash, all inside the SDK), so ended ones stop counting."""
+
+    def __init__(self, per_credential: int, alive: Callable[[], Container[str]]) -> None:
+        self.per_credential = per_credential
+        self._alive = alive
+        self._sessions: dict[str, set[str]] = {}
+        self._opening: dict[str, int] = {}
+
+    def held(self, credential: str) -> int:
+        alive = self._alive()
+        sessions = {sid for sid in self._sessions.pop(credential, ()) if sid in alive}
+        if sessions:
+            self._sessions[credential] = sessions
+        return len(sessions) + self._opening.get(credential, 0)
+
+    @asynccontextmanager
+    async def opening(self, credential: str) -> AsyncIterator[Callable[[str | None], None] | None]:
+        """Reserve room for one new session of `credential` while its opening request is answered. Yields
+        None when the quota is full, else the function to call once the answer starts, with the session id
+        the transport assigned (None if it opened none): the reservation then becomes that session."""
+        if self.held(credential) >= self.per_credential:
+            yield None
+            return
+        self._opening[credential] = self._opening.get(credential, 0) + 1
+        reserved = True
+
+        def settle(session_id: str | None) -> None:
+            nonlocal reserved
+            if session_id is not None:
+                self._sessions.setdefault(credential, set()).add(session_id)
+            if reserved:
+                reserved = False
+                left = self._opening[credential] - 1
+                if left:
+                    self._opening[credential] = left
+                else:
+                    del self._opening[credential]
+
+        try:
+            yield settle
+        finally:
+            settle(None)
