@@ -34,6 +34,9 @@ async def test_find_an_agent_in_one_call_then_start_it_by_that_name(service: Ser
         runs = await wait_until_answered(mcp, [run_id])
         assert runs[run_id]["status"] == "completed" and runs[run_id]["interaction"] == "Demo"
 
+        guessed = await mcp.call_tool("start_agent_run", {"interaction": "NoSuchAgent"})
+        assert guessed.is_error and "list_agents" in guessed.content[0].text  # type: ignore[union-attr]
+
         none = await mcp.call_tool("list_agents", {"query": "no-such-agent-anywhere"})
         assert not none.is_error and none.structured_content == {"agents": []}
         assert "no agent matches" in none.content[0].text  # type: ignore[union-attr]
