@@ -16,7 +16,6 @@ from mcp.types import CompleteRequestParams, CompleteResult, Completion, PromptR
 from mcp_agents.client import AgentRunsClient, AgentRunsError
 from mcp_agents.server.agents import startable_agents
 from mcp_agents.server.deps import ServerDeps, caller_bearer, client_with, lifespan_deps
-from mcp_agents.server.toolsets import interaction_allowed
 from mcp_agents.server.uris import ARTIFACT_TEMPLATE, valid_run_id
 from mcp_agents.settings import Settings
 
@@ -35,17 +34,19 @@ async def recent_run_ids(client: AgentRunsClient, prefix: str) -> list[str]:
 
 
 async def interaction_names(deps: ServerDeps, client: AgentRunsClient) -> list[str]:
-    """The agents the caller may start (`GET /interactions`, on the hosted service and the local one alike),
-    else the interactions of recent runs, both limited by `--allow-interactions`."""
+    """The agents the caller may start (`GET /interactions`, on the hosted service and the local one alike);
+    when listing is refused, the `--allow-interactions` list, else the interactions of recent runs."""
     try:
         return [agent.code for agent in await startable_agents(client, deps.settings)]
     except AgentRunsError as exc:  # e.g. a key without `interaction:read`: fall back on what ran recently
         logger.info("listing agents for completion failed: %s", exc)
+    if deps.settings.allow_interactions:
+        return list(deps.settings.allow_interactions)
     names: list[str] = []
     runs = (await client.runs.list(limit=RECENT_RUNS_SCANNED, sort="started_at", order="desc")).items
     for run in runs:
         name = run.interaction_name or run.interaction
-        if name and name not in names and interaction_allowed(deps.settings, name):
+        if name and name not in names:
             names.append(name)
     return names
 

@@ -38,12 +38,12 @@ def install_block() -> str:
     first, *others = CLIENTS
     desktop = CLIENTS["claude-desktop"]
     entry = merge({}, desktop, build_entry(desktop, "user", Launch.uvx(), secret="sk-...", environ={}))
+    commands = [(f"uvx {COMMAND} serve", "the server over stdio: what clients run"),
+                (f"uvx {COMMAND} install {first}", f"or: {', '.join(others)}"),
+                (f"uvx {COMMAND} doctor", "checks everything end to end, says what to fix")]
+    width = max(len(command) for command, _ in commands) + 2
     return (
-        "```sh\n"
-        f"uvx {COMMAND} serve                          # the server over stdio: what clients run\n"
-        f"uvx {COMMAND} install {first}        # or: {', '.join(others)}\n"
-        f"uvx {COMMAND} doctor                         # checks everything end to end, says what to fix\n"
-        "```\n\n"
+        "```sh\n" + "".join(f"{command.ljust(width)}# {comment}\n" for command, comment in commands) + "```\n\n"
         "The Claude Desktop entry, for reference:\n\n"
         "```json\n" + json.dumps(entry, indent=2) + "\n```\n"
     )
