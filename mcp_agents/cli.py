@@ -1,8 +1,8 @@
-"""The `mcp-agents` command: one subcommand per feature, each defined in the module that owns it.
+"""The `mcp-agent-runs` command (alias `mcp-agents`): one subcommand per feature.
 
-A command module exposes `configure(parser)` and `run(args) -> int`; its first docstring line is
-its help. Modules are imported only when their command runs (or for `--help`), so `serve` starts
-without loading the benchmark or installer code.
+Each subcommand is defined in the module that owns it: a command module exposes `configure(parser)`
+and `run(args) -> int`; its first docstring line is its help. Modules are imported only when their
+command runs (or for `--help`), so `serve` starts without loading the benchmark or installer code.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from mcp_agents import __version__
+from mcp_agents.settings import COMMAND, DISTRIBUTION
 
 COMMANDS: dict[str, str] = {
     "serve": "mcp_agents.server.cli",
@@ -37,8 +38,8 @@ def _load(name: str) -> ModuleType | None:
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mcp-agents", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--version", action="version", version=f"mcp-agents {__version__}")
+    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"{DISTRIBUTION} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         if only is not None and name != only:

@@ -14,6 +14,16 @@ from typing import Any, Literal
 
 from mcp_agents.models.paths import API_VERSION
 
+# The names users type. PyPI's `mcp-agents` is another project: we publish `mcp-agent-runs`, whose console
+# command has the same name (so `uvx mcp-agent-runs serve` needs no `--from`); `mcp-agents` stays a second
+# command of an installed copy only. Every manifest, client entry and README install line derives from these.
+DISTRIBUTION = "mcp-agent-runs"
+COMMAND = DISTRIBUTION
+COMMAND_ALIAS = "mcp-agents"
+# MCP Registry name `<namespace>/<DISTRIBUTION>`: the namespace is whoever publishes (a release-time setting,
+# `python -m mcp_agents.setup.generate --registry-namespace ...`); this is the project's own.
+REGISTRY_NAMESPACE = "io.github.vertesia"
+
 GLOBAL_API_URL = "https://api.vertesia.io/api/v1"
 REGIONAL_API_URL = "https://api.{region}.vertesia.io/api/v1"
 DEFAULT_STS_URL = "https://sts.vertesia.io"

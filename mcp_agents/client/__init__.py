@@ -32,6 +32,7 @@ from mcp_agents.client.errors import (
     ServerError,
     UnprocessableEntityError,
 )
+from mcp_agents.client.interactions import InteractionsResource
 from mcp_agents.client.messages import MessagesResource
 from mcp_agents.client.observability import ObservabilityResource
 from mcp_agents.client.runs import RunsResource
@@ -52,6 +53,7 @@ __all__ = [
     "CommunicationResource",
     "ConfigurationError",
     "ConflictError",
+    "InteractionsResource",
     "InvalidRequestError",
     "MessagesResource",
     "NotFoundError",

@@ -17,6 +17,7 @@ from mcp_agents.client.analytics import AnalyticsResource
 from mcp_agents.client.artifacts import ArtifactsResource
 from mcp_agents.client.communication import CommunicationResource
 from mcp_agents.client.errors import ConfigurationError, safe_url
+from mcp_agents.client.interactions import InteractionsResource
 from mcp_agents.client.messages import MessagesResource
 from mcp_agents.client.observability import ObservabilityResource
 from mcp_agents.client.runs import RunsResource
@@ -58,6 +59,7 @@ class AgentRunsClient:
     observability: ObservabilityResource
     telemetry: TelemetryResource
     analytics: AnalyticsResource
+    interactions: InteractionsResource
 
     def __init__(self, *, base_url: str = GLOBAL_API_URL, api_key: str | None = None, token: str | None = None,
                  sts_url: str = DEFAULT_STS_URL, api_version: str = API_VERSION, timeout: float = C.DEFAULT_TIMEOUT,
@@ -95,6 +97,7 @@ class AgentRunsClient:
         self.observability = ObservabilityResource(requester)
         self.telemetry = TelemetryResource(requester)
         self.analytics = AnalyticsResource(requester)
+        self.interactions = InteractionsResource(requester)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> AgentRunsClient:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from mcp_agents.local import api_data, api_runs, openapi, sse
+from mcp_agents.local import api_data, api_interactions, api_runs, openapi, sse
 from mcp_agents.local.artifacts import ArtifactFiles
 from mcp_agents.local.auth import TokenService, issue_token
 from mcp_agents.local.bus import Bus
@@ -68,6 +68,8 @@ API: tuple[Endpoint, ...] = (
     Endpoint("GET", paths.DETAILS, api_data.get_details, "Get run details"),
     Endpoint("GET", paths.CHILDREN, api_data.get_children, "List child workflows"),
     Endpoint("POST", paths.EVENTS, api_data.ingest_events, "Ingest telemetry events"),
+    Endpoint("GET", paths.INTERACTIONS, api_interactions.list_interactions, "List interactions (agents)"),
+    Endpoint("GET", paths.INTERACTION, api_interactions.get_interaction, "Retrieve an interaction"),
 )
 
 

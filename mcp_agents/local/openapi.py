@@ -25,6 +25,7 @@ from mcp_agents.models import (
     ErrorBody,
     IngestEventsRequest,
     IngestEventsResponse,
+    InteractionRef,
     Internals,
     PostUpdateRequest,
     PostUpdateResponse,
@@ -83,6 +84,13 @@ SPEC: dict[tuple[str, str], tuple[Any, int, Any, dict[str, Any]]] = {
     ("GET", "/agents/{run_id}/details"): (None, 200, _ref(RunDetails), {"include_history": {"type": "boolean"}}),
     ("GET", "/agents/{run_id}/children"): (None, 200, _ref(ChildrenList), {}),
     ("POST", "/agents/{run_id}/events"): (_ref(IngestEventsRequest), 200, _ref(IngestEventsResponse), {}),
+    ("GET", "/interactions"): (None, 200, {"type": "array", "items": _ref(InteractionRef)}, {
+        **{flag: {"type": "boolean"} for flag in ("is_agent", "is_tool", "is_skill")},
+        "name": {"type": "string"}, "status": {"type": "array", "items": {"type": "string"}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "limit": {"type": "integer", "minimum": 1, "maximum": 200},
+        "offset": {"type": "integer", "minimum": 0, "maximum": 10_000_000}}),
+    ("GET", "/interactions/{interaction_id}"): (None, 200, _ref(InteractionRef), {}),
 }
 ERRORS = {400: "Bad request", 401: "Missing or invalid token", 403: "Permission missing", 404: "Not found",
           409: "The run's status (or an existing artifact) forbids this", 413: "Too large", 422: "Invalid body"}
@@ -97,7 +105,7 @@ SSE_EVENT: dict[str, Any] = {"type": "object", "properties": {
 def _operation(method: str, path: str, summary: str) -> dict[str, Any]:
     request, status, answer, query = SPEC[(method, path)]
     params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
-              for name in ("run_id", "name", "path") if "{" + name + "}" in path]
+              for name in ("run_id", "name", "path", "interaction_id") if "{" + name + "}" in path]
     params += [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in query.items()]
     if answer == "sse":
         content: dict[str, Any] = {"text/event-stream": {"schema": SSE_EVENT}}
@@ -137,7 +145,7 @@ def _analytics() -> dict[str, Any]:
 def _schemas() -> dict[str, Any]:
     requests = [CreateAgentRunRequest, PostUpdateRequest, IngestEventsRequest, AnalyticsQuery]
     answers = [AgentRun, SearchResult, TerminateResult, SignalResult, PostUpdateResponse, ArtifactUrl, Internals,
-               RunDetails, ChildrenList, IngestEventsResponse, ErrorBody, *REPORT_MODELS.values()]
+               RunDetails, ChildrenList, IngestEventsResponse, ErrorBody, InteractionRef, *REPORT_MODELS.values()]
     pairs = [(model, "validation") for model in requests] + [(model, "serialization") for model in answers]
     _, document = models_json_schema(pairs, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
     schemas: dict[str, Any] = document.get("$defs", {})

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_agents.models.errors import ErrorBody
 from mcp_agents.models.events import AgentEvent, IngestEventsRequest, IngestEventsResponse
+from mcp_agents.models.interactions import AgentRunnerOptions, InteractionList, InteractionRef
 from mcp_agents.models.messages import (
     MAIN_WORKSTREAM,
     AgentMessage,
@@ -57,6 +58,7 @@ __all__ = [
     "AgentEvent",
     "AgentMessage",
     "AgentRun",
+    "AgentRunnerOptions",
     "AnalyticsFilter",
     "AnalyticsQuery",
     "ArtifactUrl",
@@ -67,6 +69,8 @@ __all__ = [
     "ErrorBody",
     "IngestEventsRequest",
     "IngestEventsResponse",
+    "InteractionList",
+    "InteractionRef",
     "InteractiveChannel",
     "Internals",
     "MessageType",

@@ -8,13 +8,13 @@ caller's credential and the lifespan's client), which the decorator's callback d
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from mcp.server import MCPServer, ServerRequestContext
 from mcp.types import CompleteRequestParams, CompleteResult, Completion, PromptReference, ResourceTemplateReference
 
-from mcp_agents.client import AgentRunsClient, AgentRunsError, APIStatusError
+from mcp_agents.client import AgentRunsClient, AgentRunsError
+from mcp_agents.server.agents import startable_agents
 from mcp_agents.server.deps import ServerDeps, caller_bearer, client_with, lifespan_deps
 from mcp_agents.server.uris import ARTIFACT_TEMPLATE, valid_run_id
 from mcp_agents.settings import Settings
@@ -23,9 +23,6 @@ logger = logging.getLogger(__name__)
 
 MAX_VALUES = 100  # the protocol's cap on values per completion
 RECENT_RUNS_SCANNED = 50
-# An interaction name no service defines: the local service answers 404 listing the available ones.
-_PROBE_INTERACTION = "mcp-agents-completion-probe"
-_AVAILABLE = re.compile(r"available:\s*(.+)$")
 
 RUN_ID_ARGUMENTS = frozenset({"run_id"})
 INTERACTION_ARGUMENTS = frozenset({"interaction"})
@@ -37,33 +34,21 @@ async def recent_run_ids(client: AgentRunsClient, prefix: str) -> list[str]:
 
 
 async def interaction_names(deps: ServerDeps, client: AgentRunsClient) -> list[str]:
-    """Interactions allowed by the settings, else those of recent runs plus what the local service offers."""
+    """The agents the caller may start (`GET /interactions`, on the hosted service and the local one alike);
+    when listing is refused, the `--allow-interactions` list, else the interactions of recent runs."""
+    try:
+        return [agent.code for agent in await startable_agents(client, deps.settings)]
+    except AgentRunsError as exc:  # e.g. a key without `interaction:read`: fall back on what ran recently
+        logger.info("listing agents for completion failed: %s", exc)
     if deps.settings.allow_interactions:
         return list(deps.settings.allow_interactions)
     names: list[str] = []
     runs = (await client.runs.list(limit=RECENT_RUNS_SCANNED, sort="started_at", order="desc")).items
     for run in runs:
-        for name in (run.interaction_name, run.interaction):
-            if name and name not in names:
-                names.append(name)
-    if deps.local is not None:
-        for name in await _local_interactions(client):
-            if name not in names:
-                names.append(name)
+        name = run.interaction_name or run.interaction
+        if name and name not in names:
+            names.append(name)
     return names
-
-
-async def _local_interactions(client: AgentRunsClient) -> list[str]:
-    try:
-        await client.runs.create(interaction=_PROBE_INTERACTION)
-    except APIStatusError as exc:
-        found = _AVAILABLE.search(str(exc.error or exc.message or ""))
-        if exc.status_code == 404 and found:
-            return [name.strip() for name in found.group(1).split(",") if name.strip() and name.strip() != "none"]
-    except AgentRunsError:
-        pass
-    logger.debug("the local service did not list its interactions")
-    return []
 
 
 async def artifact_paths(client: AgentRunsClient, run_id: str, prefix: str) -> list[str]:

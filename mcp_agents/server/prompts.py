@@ -21,7 +21,10 @@ MAX_TASK_CHARS = 20_000
 
 
 def delegate_text(task: str, interaction: str, interactive: bool) -> str:
-    agent = f"the `{interaction}` interaction" if interaction else "a suitable interaction (ask the user if unsure)"
+    agent = (f"the `{interaction}` agent" if interaction else
+             "the agent that fits the task best: call `list_agents` first (one call lists every agent you can "
+             "start, with what it does; pass query=<a few words> to narrow it) and use the `name` it gives "
+             "(ask the user if none fits)")
     question_rule = (
         "If a wait returns a pending question, answer it yourself when the task and context make the "
         "answer clear; otherwise ask the user, then send the answer with `send_agent_input` "
@@ -84,8 +87,8 @@ def register_prompts(server: MCPServer[ServerDeps], settings: Settings) -> None:
                                "and collect its answer and files.")
     def delegate_task(
         task: Annotated[str, Field(description="What the agent should do, in plain words.")],
-        interaction: Annotated[str, Field(description="Interaction (agent) to run, e.g. `Demo`; "
-                                                      "empty to let the assistant choose.")] = "",
+        interaction: Annotated[str, Field(description="Agent to run, as list_agents names it (e.g. `Demo`); "
+                                                      "empty to let the assistant choose one.")] = "",
         interactive: Annotated[str, Field(description="`true` (default) lets the agent ask questions.")] = "true",
     ) -> list[UserMessage]:
         wants_questions = interactive.strip().lower() not in {"false", "no", "0", "off"}

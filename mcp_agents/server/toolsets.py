@@ -18,7 +18,7 @@ from mcp.types import ToolAnnotations
 from mcp_agents.settings import DEFAULT_TOOLSETS, TOOLSETS, Settings
 
 TOOLSET_DESCRIPTIONS: dict[str, str] = {
-    "runs": "Start agent runs, follow them live, answer their questions, inspect and manage them.",
+    "runs": "Find agents, start runs, follow them live, answer their questions, inspect and manage them.",
     "artifacts": "List, read and upload the files of a run.",
     "reporting": "For agents that report into a run: post updates and telemetry events.",
     "analytics": "Usage, cost, latency and error reports over agent runs.",
@@ -73,7 +73,7 @@ class Registry:
 # The modules declaring each toolset's tools, in declaration order. Imported only when their
 # toolset is wanted: a server that does not expose a toolset does not pay for importing it.
 TOOLSET_MODULES: dict[str, tuple[str, ...]] = {
-    "runs": ("mcp_agents.server.tools.runs", "mcp_agents.server.tools.run_views"),
+    "runs": ("mcp_agents.server.tools.agents", "mcp_agents.server.tools.runs", "mcp_agents.server.tools.run_views"),
     "artifacts": ("mcp_agents.server.tools.artifacts",),
     "reporting": ("mcp_agents.server.tools.reporting",),
     "analytics": ("mcp_agents.server.tools.analytics",),

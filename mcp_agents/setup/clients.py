@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from mcp_agents.settings import COMMAND
+
 SERVER_NAME = "mcp-agents"
 SECRET_ENV = "VERTESIA_API_KEY"
 # Non-secret settings copied from the installer's environment into the entry when set there.
@@ -38,7 +40,7 @@ class Launch:
     @classmethod
     def uvx(cls) -> Launch:
         """The published package, fetched and cached by uv: nothing to install first."""
-        return cls("uvx", ("mcp-agents", "serve"))
+        return cls("uvx", (COMMAND, "serve"))
 
     @classmethod
     def local(cls) -> Launch:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from mcp_agents.settings import Settings
+from mcp_agents.settings import COMMAND, Settings
 from mcp_agents.setup.clients import CLIENTS, SERVER_NAME, Platform, find_entry
 
 Status = Literal["ok", "warn", "fail"]
@@ -261,11 +261,11 @@ def client_checks(platform: Platform) -> list[Check]:
             command = entry.get("command")
             if isinstance(command, str) and shutil.which(command) is None and not Path(command).is_file():
                 checks.append(Check("client config", "warn", f"{client.title}: `{command}` is not on PATH: install "
-                                    f"uv, or run `mcp-agents install {client.name} --command local`"))
+                                    f"uv, or run `{COMMAND} install {client.name} --command local`"))
     if found:
         checks.insert(0, Check("client config", "ok", f"{SERVER_NAME} is configured in " + ", ".join(found)))
     else:
-        checks.insert(0, Check("client config", "warn", "no MCP client is configured yet: run "
-                                                        "`mcp-agents install <client>` (" + ", ".join(CLIENTS) + ")"))
+        checks.insert(0, Check("client config", "warn", f"no MCP client is configured yet: run `uvx {COMMAND} "
+                                                        "install <client>` (" + ", ".join(CLIENTS) + ")"))
     return checks
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mcp_agents.settings import DISTRIBUTION
 from mcp_agents.setup import tomledit
 from mcp_agents.setup.clients import (
     CLIENTS,
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     launch = Launch.local() if args.launch == "local" else Launch.uvx()
     if args.launch == "local" and _is_temporary_interpreter(launch.command):
         print("mcp-agents install: warning: this Python lives in uv's cache (uvx), which may be cleaned; "
-              "use --command uvx, or install mcp-agents with pipx or in a virtualenv first", file=sys.stderr)
+              f"use --command uvx, or install {DISTRIBUTION} with pipx or in a virtualenv first", file=sys.stderr)
     secret = None
     if client.scopes[scope] == "literal":
         secret = read_secret(platform.environ, prompt=not args.no_prompt and not args.print_only)

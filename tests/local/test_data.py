@@ -96,4 +96,4 @@ async def test_openapi_document_lists_every_route(api: httpx2.AsyncClient) -> No
 
 def test_routes_table_is_unique() -> None:
     keys = [(endpoint.method, endpoint.path) for endpoint in API]
-    assert len(keys) == len(set(keys)) == 20
+    assert len(keys) == len(set(keys)) == 22

@@ -1,6 +1,6 @@
 """Each ready client configuration parses and starts the server it names (over stdio, listing its tools).
 
-`uvx mcp-agents` is replaced by this checkout's interpreter (`python -m mcp_agents`), and the
+`uvx mcp-agent-runs` is replaced by this checkout's interpreter (`python -m mcp_agents`), and the
 client's own spelling of environment references is expanded the way that client would, with no
 API key in the environment: the server must then start on the embedded local service.
 """
@@ -19,6 +19,7 @@ import pytest
 from manifest_support import MANIFESTS
 from mcp import Client, StdioServerParameters
 
+from mcp_agents.settings import COMMAND
 from mcp_agents.setup.clients import CLIENTS, SERVER_NAME, find_entry
 from mcp_agents.setup.clients import Client as McpClient
 from tests.support.processes import clean_env
@@ -43,7 +44,7 @@ def _base_environment(tmp_path: Path) -> dict[str, str]:
 
 def _command(command: str, args: list[str]) -> tuple[str, list[str]]:
     if command == "uvx":
-        assert args[0] == "mcp-agents", args
+        assert args[0] == COMMAND, args
         return sys.executable, ["-m", "mcp_agents", *args[1:]]
     return command, args
 

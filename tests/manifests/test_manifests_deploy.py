@@ -11,7 +11,7 @@ from dockerfile_parse import DockerfileParser
 from manifest_support import MANIFESTS
 
 from mcp_agents import __version__
-from mcp_agents.settings import OPTIONS
+from mcp_agents.settings import COMMAND, OPTIONS
 
 K8S = MANIFESTS / "k8s"
 
@@ -100,5 +100,5 @@ def test_dockerfile_is_slim_non_root_with_health_check() -> None:
     assert ("EXPOSE", "8765") in instructions
     cmd = json.loads(parser.cmd) if parser.cmd.startswith("[") else parser.cmd.split()
     entrypoint = [json.loads(value) for name, value in instructions if name == "ENTRYPOINT"][-1]
-    assert entrypoint + cmd == ["mcp-agents", "serve", "--transport", "http", "--host", "0.0.0.0", "--port", "8765",
+    assert entrypoint + cmd == [COMMAND, "serve", "--transport", "http", "--host", "0.0.0.0", "--port", "8765",
                                   "--auth", "required"]

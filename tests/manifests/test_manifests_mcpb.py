@@ -11,6 +11,7 @@ from pathlib import Path
 from manifest_support import MANIFESTS, npm_tool
 
 from mcp_agents import __version__
+from mcp_agents.settings import DISTRIBUTION
 
 BUNDLE = MANIFESTS / "mcpb"
 
@@ -43,13 +44,13 @@ def test_user_config_covers_key_region_toolsets_and_read_only() -> None:
 
 def test_bundle_pins_this_release_and_has_its_entry_point() -> None:
     project = tomllib.loads((BUNDLE / "pyproject.toml").read_text())["project"]
-    assert project["dependencies"] == [f"mcp-agents=={__version__}"]
+    assert project["dependencies"] == [f"{DISTRIBUTION}=={__version__}"]
     manifest = json.loads((BUNDLE / "manifest.json").read_text())
     assert (BUNDLE / manifest["server"]["entry_point"]).is_file()
 
 
 def test_mcpb_pack_builds_the_bundle(tmp_path: Path) -> None:
-    output = tmp_path / f"mcp-agents-{__version__}.mcpb"
+    output = tmp_path / f"{DISTRIBUTION}-{__version__}.mcpb"
     result = _mcpb("pack", str(BUNDLE), str(output))
     assert result.returncode == 0, result.stdout + result.stderr
     with zipfile.ZipFile(output) as bundle:

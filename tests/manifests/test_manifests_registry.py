@@ -10,7 +10,7 @@ import jsonschema
 from manifest_support import MANIFESTS
 
 from mcp_agents import __version__
-from mcp_agents.settings import OPTIONS, REGIONS
+from mcp_agents.settings import DISTRIBUTION, OPTIONS, REGIONS
 from mcp_agents.setup import manifests
 
 SCHEMA = json.loads((Path(__file__).parent / "server_schema.json").read_text())
@@ -50,7 +50,8 @@ def test_versions_are_the_package_version() -> None:
 
 def test_the_package_runs_the_stdio_server_with_uvx() -> None:
     (package,) = _load()["packages"]
-    assert (package["registryType"], package["identifier"], package["runtimeHint"]) == ("pypi", "mcp-agents", "uvx")
+    assert (package["registryType"], package["identifier"], package["runtimeHint"]) == ("pypi", DISTRIBUTION, "uvx")
+    assert _load()["name"].endswith("/" + DISTRIBUTION)
     assert package["transport"] == {"type": "stdio"}
     assert [argument["value"] for argument in package["packageArguments"]] == ["serve"]
 

@@ -195,10 +195,10 @@ async def checked_call(mcp: Client, tool: str, args: dict[str, Any]) -> CallTool
     return result
 
 
-TOOL_NAMES = ["start_agent_run", "wait_for_agent_runs", "send_agent_input", "get_agent_run", "list_agent_runs",
-              "get_agent_messages", "cancel_agent_run", "restart_agent_run", "fork_agent_run", "list_agent_artifacts",
-              "read_agent_artifact", "upload_agent_artifact", "post_agent_update", "ingest_agent_events",
-              "get_agent_analytics"]
+TOOL_NAMES = ["list_agents", "start_agent_run", "wait_for_agent_runs", "send_agent_input", "get_agent_run",
+              "list_agent_runs", "get_agent_messages", "cancel_agent_run", "restart_agent_run", "fork_agent_run",
+              "list_agent_artifacts", "read_agent_artifact", "upload_agent_artifact", "post_agent_update",
+              "ingest_agent_events", "get_agent_analytics"]
 
 
 async def test_every_tool_is_fuzzed(world: tuple[Client, World, dict[str, Tool]]) -> None:

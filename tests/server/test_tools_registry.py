@@ -13,8 +13,8 @@ from mcp_agents.settings import DEFAULT_TOOLSETS, TOOLSETS, Settings
 from tests.server.tools_helpers import MODES, mcp_client
 
 EXPECTED = {
-    "runs": ["start_agent_run", "wait_for_agent_runs", "send_agent_input", "cancel_agent_run", "restart_agent_run",
-             "fork_agent_run", "get_agent_run", "list_agent_runs", "get_agent_messages"],
+    "runs": ["list_agents", "start_agent_run", "wait_for_agent_runs", "send_agent_input", "cancel_agent_run",
+             "restart_agent_run", "fork_agent_run", "get_agent_run", "list_agent_runs", "get_agent_messages"],
     "artifacts": ["list_agent_artifacts", "read_agent_artifact", "upload_agent_artifact"],
     "reporting": ["post_agent_update", "ingest_agent_events"],
     "analytics": ["get_agent_analytics"],

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from mcp_agents.local import RunningService
-from mcp_agents.settings import Settings
+from mcp_agents.settings import COMMAND, Settings
 from mcp_agents.setup.clients import Platform
 from mcp_agents.setup.doctor import Check, diagnose
 
@@ -78,7 +78,7 @@ async def test_an_unwritable_data_dir_fails_with_the_variable_to_set(tmp_path: P
 async def test_client_configs_are_found_or_the_install_command_is_suggested(tmp_path: Path) -> None:
     platform = _platform(tmp_path)
     checks = _by_name(await diagnose(Settings(data_dir=tmp_path / "d"), platform, TIMEOUT))
-    assert checks["client config"].status == "warn" and "mcp-agents install" in checks["client config"].detail
+    assert checks["client config"].status == "warn" and f"{COMMAND} install" in checks["client config"].detail
     config = platform.home / ".cursor" / "mcp.json"
     config.parent.mkdir(parents=True)
     config.write_text(json.dumps({"mcpServers": {"mcp-agents": {"command": sys.executable, "args": []}}}))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mcp_agents.cli import main
+from mcp_agents.settings import COMMAND
 from mcp_agents.setup.clients import CLIENTS, SERVER_NAME, Platform
 
 KEY = "sk-test-0123456789abcdef"
@@ -47,7 +48,7 @@ def test_json_clients_keep_other_servers_and_keys(name: str, tmp_path: Path, cap
     assert written["theme"] == "dark"
     assert written[client.servers_key]["other"] == original[client.servers_key]["other"]
     entry = written[client.servers_key][SERVER_NAME]
-    assert entry["command"] == "uvx" and entry["args"] == ["mcp-agents", "serve"]
+    assert entry["command"] == "uvx" and entry["args"] == [COMMAND, "serve"]
     assert KEY not in out + err
     (backup,) = _backups(path)
     assert json.loads(backup.read_text()) == original

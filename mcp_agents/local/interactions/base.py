@@ -5,7 +5,10 @@ An interaction is any object with `name`, `version`, `description`, `resumable` 
 completes) or raises `InteractionError` (the run fails with that message). A `resumable`
 interaction is started again after a crash with `ctx.mode == "resume"`; others are failed.
 
-Names are resolved with the seed's syntax: `Name`, `Name@<version>`, `Name@latest`, `Name@draft`.
+Names are resolved with the seed's syntax: `Name`, `Name@<version>`, `Name@latest`, `Name@draft`; an
+interaction's id (as `GET /interactions` lists it) works too. Optional attributes `tags` and `tool_names`
+are published in that listing; the description is what a model reads to choose an agent: say what it
+does and what `data` it takes.
 User interactions are loaded from `module:attribute` sources (`--interactions`) and from the
 `mcp_agents.interactions` entry point group; the attribute may be an interaction, a class (it is
 instantiated), or a list of either.
@@ -13,10 +16,12 @@ instantiated), or a list of either.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -75,24 +80,54 @@ class Interaction(Protocol):
     async def run(self, ctx: RunContext) -> Any: ...
 
 
+def interaction_id(name: str) -> str:
+    """A stable id in the hosted service's form (24 hex digits), derived from the name."""
+    return hashlib.sha256(f"interaction:{name}".encode()).hexdigest()[:24]
+
+
 class InteractionRegistry:
     """Interactions by name and version."""
 
     def __init__(self) -> None:
         self._by_name: dict[str, dict[str, Interaction]] = {}
+        self._names_by_id: dict[str, str] = {}
+        self._registered_at: dict[str, str] = {}
 
     def register(self, interaction: Interaction) -> None:
         if not isinstance(interaction, Interaction):
             raise TypeError(f"{interaction!r} is not an interaction (needs name, version, description, "
                             "resumable and an async run(ctx))")
         self._by_name.setdefault(interaction.name, {})[str(interaction.version)] = interaction
+        self._names_by_id[interaction_id(interaction.name)] = interaction.name
+        self._registered_at[interaction.name] = datetime.now(UTC).isoformat(timespec="milliseconds").replace(
+            "+00:00", "Z")
+
+    def refs(self) -> list[dict[str, Any]]:
+        """Every interaction's latest version as the hosted `InteractionRef` (what `GET /interactions` lists)."""
+        return [self.ref(name) for name in sorted(self._by_name, key=str.lower)]
+
+    def ref(self, key: str) -> dict[str, Any]:
+        """One interaction, by id or name (any version syntax), as the hosted `InteractionRef`; 404 when unknown."""
+        interaction = self.resolve(self._names_by_id.get(key, key))
+        version = str(interaction.version)
+        tool_names = [str(name) for name in getattr(interaction, "tool_names", None) or ()]
+        options: dict[str, Any] = {"is_agent": True, "is_tool": False}
+        if tool_names:
+            options["tool_names"] = tool_names
+        return {
+            "id": interaction_id(interaction.name), "name": interaction.name, "endpoint": interaction.name,
+            "description": interaction.description, "status": "published", "visibility": "public",
+            "version": int(version) if version.isdigit() else 0,
+            "tags": [str(tag) for tag in getattr(interaction, "tags", None) or ()],
+            "agent_runner_options": options, "updated_at": self._registered_at[interaction.name],
+        }
 
     def available(self) -> list[str]:
         return sorted(f"{name}@{version}" for name, versions in self._by_name.items() for version in versions)
 
     def resolve(self, ref: str) -> Interaction:
-        """`Name[@version]` -> the interaction; 404 listing the available ones when unknown."""
-        name, _, version = ref.partition("@")
+        """`Name[@version]` or an id -> the interaction; 404 listing the available ones when unknown."""
+        name, _, version = self._names_by_id.get(ref, ref).partition("@")
         versions = self._by_name.get(name) or next(
             (items for key, items in self._by_name.items() if key.lower() == name.lower()), None)
         if versions:

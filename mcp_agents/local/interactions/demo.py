@@ -57,8 +57,11 @@ def _now_iso() -> str:
 class Demo:
     name = "Demo"
     version = "1"
-    description = ("A scripted agent: plans workstreams, calls tools, writes artifacts, can start a child run, "
-                   "ask a question and fail on demand. data: task, steps, step_delay_ms, ask, fail, spawn_child.")
+    description = ("Demo research agent (scripted, no LLM): plans, works in steps, writes a report, a CSV and a "
+                   "chart as artifacts, and answers. data: task; optional steps, step_delay_ms, ask (asks you a "
+                   "question first), spawn_child, fail.")
+    tags = ("demo", "research", "artifacts")
+    tool_names = tuple(tool["name"] for tool in TOOLS)
     resumable = False
 
     async def run(self, ctx: RunContext) -> Any:

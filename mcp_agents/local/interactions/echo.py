@@ -10,7 +10,9 @@ from mcp_agents.local.interactions.base import RunContext
 class Echo:
     name = "Echo"
     version = "1"
-    description = "Answers data.task, then (interactive) echoes every UserInput until Stop."
+    description = ("Test agent: answers with data.task unchanged; when interactive, then replies to each message "
+                   "sent to it with that same text, until Stop. Use to try the start/wait/answer loop.")
+    tags = ("test", "echo")
     resumable = True  # stateless: after a crash it simply waits for the next input
 
     async def run(self, ctx: RunContext) -> Any:

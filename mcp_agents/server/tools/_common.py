@@ -87,6 +87,8 @@ def explain(exc: AgentRunsError) -> str:
     if refused is not None:
         return refused
     if isinstance(exc, NotFoundError):
+        if "interaction" in str(exc).lower():
+            return f"{exc} Use list_agents to find the agents you can start."
         return f"{exc} Use list_agent_runs to find run ids."
     if isinstance(exc, ConflictError):
         return f"{exc} get_agent_run shows the run's status."

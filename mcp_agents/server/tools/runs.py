@@ -55,7 +55,7 @@ async def require_allowed_run(ctx: Context[Any, Any], client: AgentRunsClient, r
                annotations=hints(read_only=False, destructive=False, idempotent=False, open_world=True))
 async def start_agent_run(
     ctx: Context[Any, Any],
-    interaction: Annotated[str, P("Agent (interaction) name or id; Name@version ok.", min_length=1,
+    interaction: Annotated[str, P("Agent name from list_agents (or id; Name@version ok).", min_length=1,
                                   max_length=256)],
     data: Annotated[dict[str, Any] | None, P("Its input, e.g. {\"task\": \"...\"}.")] = None,
     environment: Annotated[str | None, P("LLM environment id.", max_length=256)] = None,
@@ -77,7 +77,7 @@ async def start_agent_run(
     debug_mode: Annotated[bool | None, P("Verbose logs.")] = None,
     wait_seconds: WaitSeconds = 0,
 ) -> Result:
-    """Use to delegate a task to an agent: starts a run and returns its id and cursor at once.
+    """Use to delegate a task to an agent (names: list_agents): starts a run, returns its id and cursor at once.
 
     Then follow it with wait_for_agent_runs (or pass wait_seconds here). Start several runs to fan out.
     """
