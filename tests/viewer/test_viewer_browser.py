@@ -119,6 +119,19 @@ def test_a_fan_out_of_three_runs(seen: dict[str, Any]) -> None:
     assert fanout["summary"] == "3 runs: 3 completed"
 
 
+def test_files_of_every_kind_and_links_go_through_the_host(seen: dict[str, Any]) -> None:
+    fanout = seen["scenarios"]["fanout"]
+    notes = fanout["notes"]
+    assert "Notes" in notes["text"] and "[image: remote]" in notes["text"], "remote images are not loaded"
+    assert "<script>window.pwned = true</script>" in notes["text"] and notes["scripts"] == notes["images"] == 0
+    assert notes["links"] == ["https://example.com/docs"]
+    assert fanout["links"] == ["https://example.com/docs"], "a link opens through the host (ui/open-link)"
+    [[download]] = fanout["downloads"]
+    assert download == {"type": "resource_link", "uri": f"agent-run://{fanout['ids'][0]}/artifacts/trace.txt",
+                        "name": "trace.txt"}
+    assert fanout["pwned"] is False
+
+
 def test_cancel_from_the_view_with_the_keyboard_and_a_confirmation(seen: dict[str, Any]) -> None:
     cancel = seen["scenarios"]["cancel"]
     assert cancel["focusInConfirm"] == "Keep running" and cancel["expanded"] == "true"
@@ -127,6 +140,11 @@ def test_cancel_from_the_view_with_the_keyboard_and_a_confirmation(seen: dict[st
     assert cancel["focusBeforeConfirm"] == "Yes, cancel it"
     assert cancel["calls"].count("cancel_agent_run") == 1
     assert cancel["done"]["badge"] == "cancelled" and cancel["server"] == "cancelled"
+
+
+def test_the_view_fits_a_narrow_host(seen: dict[str, Any]) -> None:
+    cancel = seen["scenarios"]["cancel"]
+    assert cancel["overflow"] <= 0 and cancel["headerColumn"] == "column"
 
 
 def test_no_console_errors_and_no_request_leaves_the_view(seen: dict[str, Any]) -> None:
@@ -138,6 +156,7 @@ def test_no_console_errors_and_no_request_leaves_the_view(seen: dict[str, Any]) 
 
 def test_screenshots_are_written(seen: dict[str, Any]) -> None:
     names = {Path(path).name for path in seen["screenshots"]}
-    assert {"single-light-legacy.png", "single-light-2026-07-28.png", "single-dark-legacy.png",
-            "fanout-dark-legacy.png", "fanout-light-legacy.png"} <= names
+    assert {"asking-light-legacy.png", "single-light-legacy.png", "single-dark-legacy.png",
+            "single-light-2026-07-28.png", "fanout-running-dark-legacy.png", "fanout-dark-legacy.png",
+            "fanout-light-legacy.png"} <= names
     assert all(Path(path).stat().st_size > 5000 for path in seen["screenshots"])

@@ -127,7 +127,11 @@ async function demo(era, theme, task) {
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
   await shown;
+  // While it waits for the answer, the files it wrote so far are already shown.
+  await until(frame, () => document.querySelectorAll(".files > li").length === 3
+    && document.querySelector(".files img") && document.querySelector(".files img").complete);
   result.asking = (await snapshot(frame))[0];
+  await shot(page, `asking-${theme}-${era}`);
   result.unlabelled = await unlabelled(frame);
   result.callsBeforeClick = await toolCalls(page);
   await frame.type("textarea", "teal");
@@ -162,6 +166,12 @@ async function fanout(era) {
         data: { task, steps: 4, step_delay_ms: 300 } });
       started.push(data.runs[0].run_id);
     }
+    // Files of other kinds, as a user or another agent might upload them: Markdown with a link, a remote
+    // image and HTML; and a text file, offered as a download.
+    await window.host.call("upload_agent_artifact", { run_id: started[0], path: "notes.md", mime_type: "text/markdown",
+      text: "## Notes\n\nSee [the docs](https://example.com/docs).\n\n![remote](https://example.com/track.png)\n\n<script>window.pwned = true</script>" });
+    await window.host.call("upload_agent_artifact", { run_id: started[0], path: "trace.txt", text: "step 1 ok",
+      mime_type: "text/plain" });
     return started;
   });
   const shown = page.evaluate((runIds) => window.host.show("wait_for_agent_runs",
@@ -169,11 +179,26 @@ async function fanout(era) {
   const frame = await view(page);
   await shown;
   const result = { ids, first: await snapshot(frame) };
+  await until(frame, () => document.querySelectorAll("article.run .timeline li").length >= 3);
+  await shot(page, `fanout-running-dark-${era}`);
   await until(frame, () => document.body.dataset.following === "0");
   result.done = await snapshot(frame);
   result.summary = await frame.evaluate(() => document.getElementById("summary").textContent);
   result.theme = await frame.evaluate(() => document.documentElement.dataset.theme);
   await shot(page, `fanout-dark-${era}`);
+  await frame.click("article.run details.more summary");
+  result.notes = await frame.evaluate(() => {
+    const item = [...document.querySelectorAll(".files > li")].find((li) => li.textContent.startsWith("notes.md"));
+    return { text: item.querySelector("div.preview").textContent, images: item.querySelectorAll("img").length,
+      scripts: item.querySelectorAll("script").length, links: [...item.querySelectorAll("a")].map((a) => a.href) };
+  });
+  await frame.click("div.preview a");
+  await frame.click("button.link[aria-label='Download trace.txt']");
+  await page.waitForFunction(() => window.host.links.length > 0 && window.host.downloads.length > 0,
+    { timeout: STEP_MS });
+  result.links = await page.evaluate(() => window.host.links);
+  result.downloads = await page.evaluate(() => window.host.downloads);
+  result.pwned = await frame.evaluate(() => window.pwned === true);
   await page.evaluate(() => window.host.setTheme("light"));
   await until(frame, () => document.documentElement.dataset.theme === "light");
   await shot(page, `fanout-light-${era}`);
@@ -182,7 +207,7 @@ async function fanout(era) {
 }
 
 async function cancel(era) {
-  const page = await openHost({ era, theme: "light" });
+  const page = await openHost({ era, theme: "light", width: 360 });
   const shown = page.evaluate(() => window.host.show("start_agent_run", { interaction: "Demo",
     data: { task: "A long job", steps: 60, step_delay_ms: 500 } }));
   const frame = await view(page);
@@ -209,6 +234,9 @@ async function cancel(era) {
   await until(frame, () => document.body.dataset.following === "0");
   result.done = (await snapshot(frame))[0];
   result.calls = await toolCalls(page);
+  result.overflow = await frame.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  result.headerColumn = await frame.evaluate(() => getComputedStyle(document.querySelector(".run header")).flexDirection);
+  await shot(page, `narrow-cancelled-${era}`);
   result.server = await page.evaluate(async (id) => (await window.host.call("get_agent_run", { run_id: id })).run.status,
     await frame.evaluate(() => document.querySelector("article.run").dataset.runId));
   await page.close();

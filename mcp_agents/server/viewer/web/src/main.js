@@ -9,6 +9,7 @@ import { csvTable, h, renderMarkdown } from "./content.js";
 const APP_INFO = { name: "mcp-agents-run-viewer", version: "1" };
 const WAIT_SECONDS = [2, 2, 3, 5, 8]; // the wait grows while nothing happens
 const PAUSE_MS = 250;
+const RECORD_EVERY_MS = 4000; // plan, workstreams and the file list: at most this often while a run goes on
 const TIMELINE_SHOWN = 6;
 const TIMELINE_KEPT = 500;
 const TIMELINE_PAGES = 5;
@@ -26,6 +27,7 @@ const runs = new Map();
 let bridge;
 let stopped = false;
 let following = false;
+let quiet = 0; // waits in a row that brought nothing new: the next wait is longer
 let renders = 0;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -112,7 +114,6 @@ function progressOf(run) {
 async function follow() {
   if (following) return;
   following = true;
-  let quiet = 0;
   let failures = 0;
   try {
     while (!stopped) {
@@ -152,7 +153,8 @@ async function waitOnce(targets, seconds) {
 }
 
 async function refresh(run) {
-  await Promise.all([refreshRecord(run), refreshTimeline(run)]);
+  const record = run.final || Boolean(run.question) || !run.refreshed || Date.now() - run.refreshedAt >= RECORD_EVERY_MS;
+  await Promise.all([record && refreshRecord(run), refreshTimeline(run)]);
   await refreshFiles(run);
 }
 
@@ -162,6 +164,7 @@ async function refreshRecord(run) {
   const data = result.structuredContent || {};
   if (data.run) applyRun(data.run, data.parts || {});
   run.refreshed = true;
+  run.refreshedAt = Date.now();
 }
 
 async function refreshTimeline(run) {
@@ -229,6 +232,7 @@ async function sendAnswer(run) {
     box.value = "";
     run.ui.answerStatus.textContent = "";
     run.note = "Answer sent.";
+    quiet = 0;
   } catch (error) {
     run.ui.answerStatus.textContent = `Not sent: ${error.message}`;
   } finally {
@@ -387,18 +391,19 @@ function renderPlan(run) {
   ui.plan.replaceChildren(...run.plan.map((step) => {
     const status = text(step.status || "pending");
     return h("li", { class: `step ${DONE_STEPS.has(status.toLowerCase()) ? "done" : status.toLowerCase()}` },
-      h("span", { class: "state" }, status), " ", text(step.goal || step.title || step.description || step.name || step.id));
+      h("span", { class: "state" }, status.replace(/_/g, " ")), " ", text(step.goal || step.title || step.description || step.name || step.id));
   }));
   ui.workstreams.replaceChildren(...run.workstreams.map((ws) => h("li", { class: `chip ${text(ws.status).toLowerCase()}` },
-    text(ws.name || ws.title || ws.id), h("span", { class: "state" }, text(ws.status)))));
+    text(ws.name || ws.title || ws.id), h("span", { class: "state" }, text(ws.status).replace(/_/g, " ")))));
 }
 
-function entry(item) {
+function entry(item, names) {
   const time = item.ts ? new Date(item.ts).toTimeString().slice(0, 8) : "";
   return h("li", {},
     time && h("time", { datetime: new Date(item.ts).toISOString() }, time),
     item.type && h("span", { class: `type t-${item.type.toLowerCase()}` }, item.type),
-    item.workstream && item.workstream !== "main" && h("span", { class: "ws" }, item.workstream),
+    item.workstream && item.workstream !== "main" && h("span", { class: "ws", title: item.workstream },
+      names.get(item.workstream) || item.workstream),
     item.tool && h("span", { class: "tool" }, item.tool),
     h("span", { class: "text" }, item.text));
 }
@@ -410,28 +415,30 @@ function renderTimeline(run) {
   if (ui.timelineCount === run.timeline.length && ui.timelineLast === run.timeline.at(-1)) return;
   ui.timelineCount = run.timeline.length;
   ui.timelineLast = run.timeline.at(-1);
-  ui.recent.replaceChildren(...newest.slice(0, TIMELINE_SHOWN).map(entry));
+  const names = new Map(run.workstreams.filter((ws) => ws && ws.id).map((ws) => [text(ws.id), text(ws.name || ws.title)]));
+  const show = (item) => entry(item, names);
+  ui.recent.replaceChildren(...newest.slice(0, TIMELINE_SHOWN).map(show));
   const older = newest.slice(TIMELINE_SHOWN);
   ui.history.hidden = !older.length;
   ui.olderLabel.textContent = `Earlier activity (${older.length})`;
-  ui.older.replaceChildren(...older.map(entry));
+  ui.older.replaceChildren(...older.map(show));
 }
 
 function fileView(run, file) {
   const view = file.view || { kind: "loading" };
   const name = h("span", { class: "path" }, file.path);
   if (view.kind === "image") {
-    return h("li", {}, name, h("img", { src: view.src, alt: `Image ${file.path} written by the run`, class: "preview" }));
+    return h("li", { class: "small" }, name, h("img", { src: view.src, alt: `Image ${file.path} written by the run`, class: "preview" }));
   }
   if (view.kind === "markdown") {
     const body = h("div", { class: "preview", role: "document", "aria-label": file.path });
     renderMarkdown(body, view.text + (view.more ? "\n\n…" : ""), openLink);
     return h("li", {}, name, body);
   }
-  if (view.kind === "csv") return h("li", {}, name, csvTable(view.text, file.path));
+  if (view.kind === "csv") return h("li", { class: "small" }, name, csvTable(view.text, file.path));
   if (view.kind === "loading") return h("li", {}, name, h("span", { class: "muted" }, " loading…"));
   const canDownload = Boolean(bridge.host.capabilities.downloadFile);
-  return h("li", {}, h("button", { type: "button", class: "link", disabled: !canDownload,
+  return h("li", { class: "small" }, h("button", { type: "button", class: "link", disabled: !canDownload,
     title: canDownload ? "Download through the host" : "This host cannot download files",
     "aria-label": `Download ${file.path}`, onclick: () => download(run, file) }, file.path),
   view.error && h("span", { class: "muted" }, ` (${view.error})`));
@@ -486,8 +493,8 @@ function onNotification(method, params) {
       setBanner(message.join(" ") || "The tool call failed.");
     } else {
       applyResult(params);
-      document.getElementById("empty").hidden = runs.size > 0;
     }
+    document.getElementById("empty").hidden = true;
     render();
     follow();
   } else if (method === "ui/notifications/tool-cancelled") {
