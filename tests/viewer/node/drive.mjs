@@ -151,7 +151,6 @@ async function demo(era, theme, task) {
   result.themeAfter = await frame.evaluate(() => [document.documentElement.dataset.theme,
     getComputedStyle(document.documentElement).backgroundColor]);
   await shot(page, `single-${other}-${era}`);
-  // A Markdown link opens through the host, never inside the view.
   result.sizes = await page.evaluate(() => window.host.sizes.length);
   await page.close();
   return result;
