@@ -62,7 +62,7 @@ function applyUpdate(update) {
   if (update.cursor !== undefined && update.cursor !== null) run.cursor = update.cursor;
   if (update.progress) run.progress = update.progress;
   if (update.answer) run.answer = update.answer;
-  if (update.error) run.error = update.error;
+  run.error = update.error || (run.done ? run.error : null); // a failed follow clears once a wait succeeds
   run.note = update.note || null;
   const moved = Boolean(update.messages && update.messages.count > 0);
   if (update.question) run.question = update.question;
