@@ -511,6 +511,7 @@ async function start() {
     .observe(root);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) follow(); });
   setInterval(tick, 1000);
+  root.dataset.theme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light"; // until the host says
   try {
     applyContext((await bridge.connect(APP_INFO)).context);
   } catch (error) {
