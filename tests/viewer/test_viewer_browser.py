@@ -80,15 +80,15 @@ def test_a_demo_run_is_followed_live_and_answered_from_the_view(seen: dict[str, 
     done = demo["done"]
     assert done["badge"] == "completed" and done["question"] is None and not done["cancelVisible"]
     assert "You said: teal" in done["answerText"]
-    assert done["progress"] == "8/8" and all("completed" in step for step in done["plan"])
+    assert done["progress"] == "12/12" and all("completed" in step for step in done["plan"])
     assert len(done["workstreams"]) == 3
     assert done["timeline"] == done["timelineShown"] + done["earlier"] and done["timelineShown"] == 6
     assert done["earlier"] > 10 and not done["earlierOpen"], "older activity is collapsed"
     assert done["times"] == sorted(done["times"], reverse=True), "newest first"
     files = {item["path"]: item for item in done["files"]}
     assert files["chart.png"]["image"] == {"width": 64, "src": "data:image/png;base64,"}
-    assert files["report.md"]["headings"] == ["Demo report"] and files["report.md"]["tableRows"] >= 9
-    assert files["data.csv"]["tableRows"] == 9  # header and eight steps
+    assert files["report.md"]["headings"] == ["Demo report"] and files["report.md"]["tableRows"] == 13
+    assert files["data.csv"]["tableRows"] == 13  # header and twelve steps
     assert done["elapsed"]
 
 

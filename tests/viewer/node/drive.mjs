@@ -114,7 +114,7 @@ async function demo(era, theme, task) {
   const page = await openHost({ era, theme });
   const result = { era };
   const shown = page.evaluate((data) => window.host.show("start_agent_run", { interaction: "Demo", data }),
-    { task, steps: 8, step_delay_ms: 350, ask: "Which colour should the chart use?" });
+    { task, steps: 12, step_delay_ms: 350, ask: "Which colour should the chart use?" });
   const frame = await view(page);
   result.first = (await snapshot(frame))[0];
   result.resource = await page.evaluate(() => window.host.resource);
