@@ -2,7 +2,8 @@
 `AppBridge` and TypeScript client, against `mcp-agents serve --transport http` and the local service.
 
 `node/drive.mjs` plays the scenarios once per module (a Demo run followed live and answered from the view in
-each protocol era, a fan-out of three, a cancel by keyboard) and reports what the page showed; the tests below
+each protocol era, a fan-out of three with uploaded files, a finished run from get_agent_run, a cancel by
+keyboard in a narrow host) and reports what the page showed; the tests below
 check it. Screenshots go to `build/viewer-screenshots/`. Runs in CI; skipped elsewhere only when Chromium or
 the npm packages are missing.
 """
@@ -117,6 +118,14 @@ def test_a_fan_out_of_three_runs(seen: dict[str, Any]) -> None:
     assert [card["title"].split(": ", 1)[-1] for card in done] == ["Market sizing", "Competitor scan", "Pricing survey"]
     assert all("Done:" in card["answerText"] for card in done)
     assert fanout["summary"] == "3 runs: 3 completed"
+
+
+def test_a_run_record_from_get_agent_run(seen: dict[str, Any]) -> None:
+    done = seen["scenarios"]["record"]["done"]
+    assert done["badge"] == "completed" and done["title"] == " · Demo: Market sizing"
+    assert done["answerText"].startswith("Done: Market sizing.") and done["elapsed"]
+    assert sorted(item["path"] for item in done["files"]) == ["chart.png", "data.csv", "notes.md", "report.md",
+                                                              "trace.txt"]
 
 
 def test_files_of_every_kind_and_links_go_through_the_host(seen: dict[str, Any]) -> None:

@@ -205,6 +205,18 @@ async function fanout(era) {
   return result;
 }
 
+/** The view from a get_agent_run result (a run record, no cursor) of a finished run. */
+async function record(era, runId) {
+  const page = await openHost({ era, theme: "light" });
+  const shown = page.evaluate((id) => window.host.show("get_agent_run", { run_id: id }), runId);
+  const frame = await view(page);
+  await shown;
+  await until(frame, () => document.body.dataset.following === "0");
+  const result = { done: (await snapshot(frame))[0] };
+  await page.close();
+  return result;
+}
+
 async function cancel(era) {
   const page = await openHost({ era, theme: "light", width: 360 });
   const shown = page.evaluate(() => window.host.show("start_agent_run", { interaction: "Demo",
@@ -246,6 +258,7 @@ try {
   out.scenarios.demo = await demo("legacy", "light", "Summarize the Q3 sales data");
   out.scenarios.demoModern = await demo("2026-07-28", "dark", 'Check <b>bold</b> <img src=x onerror="window.pwned=true">');
   out.scenarios.fanout = await fanout("legacy");
+  out.scenarios.record = await record("2026-07-28", out.scenarios.fanout.ids[0]);
   out.scenarios.cancel = await cancel("2026-07-28");
 } catch (error) {
   out.error = String(error && error.stack || error);
