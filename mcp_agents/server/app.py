@@ -19,6 +19,7 @@ from mcp_agents.server.http import HttpOptions, request_state_security
 from mcp_agents.server.prompts import register_prompts
 from mcp_agents.server.resources import register_resources
 from mcp_agents.server.subscriptions import CredentialBus, RunWatcher, register_subscriptions
+from mcp_agents.server.viewer import viewer_extension
 from mcp_agents.settings import Settings
 
 SERVER_NAME = "mcp-agents"
@@ -60,6 +61,7 @@ def build_server(settings: Settings, *, deps: ServerDeps | None = None,
         lifespan=lifespan,
         subscriptions=bus,
         request_state_security=request_state_security(http.request_state_key) if http is not None else None,
+        extensions=[viewer_extension()],
     )
     _register_tools(server, settings)
     register_resources(server, settings)

@@ -11,6 +11,7 @@ from mcp.server import MCPServer
 from mcp_agents.server.deps import ServerDeps
 from mcp_agents.server.tools._common import guarded, strip_titles
 from mcp_agents.server.toolsets import ToolSpec, selected_specs
+from mcp_agents.server.viewer import tool_meta
 from mcp_agents.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def register_tools(server: MCPServer[ServerDeps], settings: Settings) -> list[To
     for spec in specs:
         _resolve_annotations(spec.fn)
         server.add_tool(guarded(spec.fn), name=spec.name, title=spec.title, description=spec.description,
-                        annotations=spec.annotations)
+                        annotations=spec.annotations, meta=tool_meta(spec.name))
         _compact_schema(server, spec.name)
     return specs
 

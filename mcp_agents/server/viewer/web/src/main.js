@@ -1,0 +1,522 @@
+// The agent run viewer. It renders the tool result the host hands it (one run, or every run of a fan-out), then
+// stays live through the host with the server's own tools: a short wait_for_agent_runs from the last cursor,
+// get_agent_run for plan, workstreams and files, get_agent_messages for the timeline, read_agent_artifact for
+// previews. Questions are answered (send_agent_input) and runs cancelled (cancel_agent_run) only on a click.
+// Cursors are opaque: whatever a result gave is passed back as is.
+import { Bridge } from "./bridge.js";
+import { csvTable, h, renderMarkdown } from "./content.js";
+
+const APP_INFO = { name: "mcp-agents-run-viewer", version: "1" };
+const WAIT_SECONDS = [2, 2, 3, 5, 8]; // the wait grows while nothing happens
+const PAUSE_MS = 250;
+const RECORD_EVERY_MS = 4000; // plan, workstreams and the file list: at most this often while a run goes on
+const TIMELINE_SHOWN = 6;
+const TIMELINE_KEPT = 500;
+const TIMELINE_PAGES = 5;
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+const MESSAGE_TYPES = ["SYSTEM", "THOUGHT", "PLAN", "UPDATE", "COMPLETE", "WARNING", "ERROR", "ANSWER", "QUESTION",
+  "REQUEST_INPUT", "IDLE", "TERMINATED", "BATCH_PROGRESS", "RESTARTING"]; // all but STREAMING_CHUNK
+const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+const DONE_STEPS = new Set(["done", "completed", "complete", "finished", "skipped", "success"]);
+
+const root = document.documentElement;
+const main = document.getElementById("runs");
+const banner = document.getElementById("banner");
+const summary = document.getElementById("summary");
+const runs = new Map();
+let bridge;
+let stopped = false;
+let following = false;
+let quiet = 0; // waits in a row that brought nothing new: the next wait is longer
+let renders = 0;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const shortId = (id) => (id.length > 6 ? id.slice(-6) : id);
+const text = (value) => (typeof value === "string" ? value : value === undefined || value === null ? "" : String(value));
+
+function runOf(id) {
+  if (!runs.has(id)) {
+    runs.set(id, { id, status: "unknown", done: false, final: false, settled: false, refreshed: false,
+      cursor: undefined, progress: null, answer: null, question: null, error: null, note: null, agent: null,
+      title: null, startedAt: null, endedAt: null, plan: [], workstreams: [], files: new Map(), filesVersion: 0,
+      timeline: [], timelineCursor: undefined, timelineLoaded: false, sending: false, ui: null });
+  }
+  return runs.get(id);
+}
+
+// -- results into state --------------------------------------------------------------------------------------
+
+function applyResult(result) {
+  const data = result && result.structuredContent;
+  if (!data || typeof data !== "object") return [];
+  if (Array.isArray(data.runs)) return data.runs.filter((update) => update && update.run_id).map(applyUpdate);
+  if (data.run && data.run.id) applyRun(data.run, data.parts || {});
+  return [];
+}
+
+/** A RunUpdate (start, wait, input, cancel); returns the run id when it brought new messages. */
+function applyUpdate(update) {
+  const run = runOf(update.run_id);
+  run.status = update.status || run.status;
+  run.agent = update.interaction || run.agent;
+  if (update.cursor !== undefined && update.cursor !== null) run.cursor = update.cursor;
+  if (update.progress) run.progress = update.progress;
+  if (update.answer) run.answer = update.answer;
+  run.error = update.error || (run.done ? run.error : null); // a failed follow clears once a wait succeeds
+  run.note = update.note || null;
+  const moved = Boolean(update.messages && update.messages.count > 0);
+  if (update.question) run.question = update.question;
+  else if (moved || update.done) run.question = null; // the run went on: the question was answered
+  if (update.done) run.done = run.final = true;
+  if (moved && !run.timelineLoaded) {
+    run.timeline.push(...(update.messages.last || []).map((line) => ({ text: text(line) })));
+  }
+  return moved ? run.id : null;
+}
+
+/** A run record from get_agent_run, with the parts it was asked for. */
+function applyRun(record, parts) {
+  const run = runOf(record.id);
+  run.status = record.status || run.status;
+  run.agent = record.interaction_name || record.interaction || run.agent;
+  run.title = record.title || record.name || run.title;
+  run.startedAt = Date.parse(record.started_at || record.created_at || "") || run.startedAt;
+  run.endedAt = Date.parse(record.completed_at || "") || run.endedAt;
+  if (TERMINAL.has(run.status)) run.done = true;
+  if (parts.plan !== undefined) run.plan = items(parts.plan, ["plan", "steps", "tasks"]);
+  if (parts.workstreams !== undefined) run.workstreams = items(parts.workstreams, ["workstreams"]);
+  if (Array.isArray(parts.artifacts)) {
+    for (const path of parts.artifacts) {
+      if (typeof path === "string" && !run.files.has(path)) {
+        run.files.set(path, { path, view: null, final: false });
+        run.filesVersion++;
+      }
+    }
+  }
+}
+
+function items(value, keys) {
+  if (Array.isArray(value)) return value;
+  for (const key of keys) if (value && Array.isArray(value[key])) return value[key];
+  return [];
+}
+
+function progressOf(run) {
+  const match = /^(\d+)\/(\d+)$/.exec(run.progress || "");
+  if (match) return [Number(match[1]), Number(match[2])];
+  const steps = run.plan.filter((step) => step && typeof step === "object");
+  if (!steps.length) return null;
+  return [steps.filter((step) => DONE_STEPS.has(text(step.status).toLowerCase())).length, steps.length];
+}
+
+// -- following -----------------------------------------------------------------------------------------------
+
+async function follow() {
+  if (following) return;
+  following = true;
+  let failures = 0;
+  try {
+    while (!stopped) {
+      const targets = [...runs.values()].filter((run) => !run.settled);
+      if (!targets.length) return;
+      if (document.hidden) { await sleep(1000); continue; }
+      try {
+        const moved = await waitOnce(targets, targets.some((run) => !run.done)
+          ? WAIT_SECONDS[Math.min(quiet, WAIT_SECONDS.length - 1)] : 1);
+        quiet = moved ? 0 : quiet + 1;
+        failures = 0;
+        setBanner("");
+      } catch (error) {
+        failures++;
+        setBanner(`Could not refresh: ${error.message}. Retrying…`);
+        render();
+        await sleep(Math.min(30_000, 1000 * 2 ** failures));
+      }
+      await sleep(PAUSE_MS);
+    }
+  } finally {
+    following = false;
+  }
+}
+
+async function waitOnce(targets, seconds) {
+  const args = { run_ids: targets.map((run) => run.id), until: "any", timeout_seconds: seconds };
+  const since = Object.fromEntries(targets.filter((run) => run.cursor !== undefined).map((run) => [run.id, run.cursor]));
+  if (Object.keys(since).length) args.since = since;
+  const moved = new Set(applyResult(await bridge.callTool("wait_for_agent_runs", args)).filter(Boolean));
+  render();
+  const stale = targets.filter((run) => moved.has(run.id) || run.final || !run.refreshed);
+  await Promise.all(stale.map(refresh));
+  for (const run of stale) if (run.final) run.settled = true;
+  render();
+  return moved.size > 0;
+}
+
+async function refresh(run) {
+  const record = run.final || Boolean(run.question) || !run.refreshed || Date.now() - run.refreshedAt >= RECORD_EVERY_MS;
+  await Promise.all([record && refreshRecord(run), refreshTimeline(run)]);
+  await refreshFiles(run);
+}
+
+async function refreshRecord(run) {
+  const result = await bridge.callTool("get_agent_run", { run_id: run.id,
+    include: ["plan", "workstreams", "artifacts"] });
+  const data = result.structuredContent || {};
+  if (data.run) applyRun(data.run, data.parts || {});
+  run.refreshed = true;
+  run.refreshedAt = Date.now();
+}
+
+async function refreshTimeline(run) {
+  for (let page = 0; page < TIMELINE_PAGES; page++) {
+    const args = { run_id: run.id, limit: 200, types: MESSAGE_TYPES };
+    if (run.timelineCursor !== undefined) args.since = run.timelineCursor;
+    const data = (await bridge.callTool("get_agent_messages", args)).structuredContent || {};
+    if (!run.timelineLoaded) { run.timeline = []; run.timelineLoaded = true; }
+    for (const row of data.messages || []) {
+      run.timeline.push({ ts: row.ts, type: text(row.type), workstream: text(row.workstream), tool: text(row.tool),
+        text: text(row.text) });
+    }
+    if (data.cursor !== undefined && data.cursor !== null) run.timelineCursor = data.cursor;
+    if (!data.more) break;
+  }
+  run.timeline.splice(0, Math.max(0, run.timeline.length - TIMELINE_KEPT));
+}
+
+function fileKind(path, mime = "") {
+  const name = path.toLowerCase();
+  if (/\.(png|jpe?g|gif|webp)$/.test(name) || IMAGE_TYPES.has(mime)) return "image";
+  if (/\.(md|markdown)$/.test(name) || mime === "text/markdown") return "markdown";
+  if (/\.csv$/.test(name) || mime === "text/csv") return "csv";
+  return "download";
+}
+
+async function refreshFiles(run) {
+  const stale = [...run.files.values()].filter((file) => !file.view || (run.final && !file.final));
+  await Promise.all(stale.map((file) => preview(run, file)));
+}
+
+async function preview(run, file) {
+  file.final = run.final;
+  const kind = fileKind(file.path);
+  if (kind === "download") { file.view = { kind }; return; }
+  try {
+    const result = await bridge.callTool("read_agent_artifact", { run_id: run.id, path: file.path, max_chars: 50_000 });
+    const data = result.structuredContent || {};
+    const image = (result.content || []).find((block) => block.type === "image");
+    if (data.kind === "image" && image && IMAGE_TYPES.has(image.mimeType) && /^[A-Za-z0-9+/]+=*$/.test(image.data)) {
+      file.view = { kind: "image", src: `data:${image.mimeType};base64,${image.data}` };
+    } else if (data.kind === "text" && kind !== "image") {
+      file.view = { kind, text: text(data.text), more: data.next_offset !== undefined && data.next_offset !== null };
+    } else {
+      file.view = { kind: "download" };
+    }
+  } catch (error) {
+    file.view = { kind: "download", error: error.message };
+  }
+  run.filesVersion++;
+}
+
+// -- actions (only on the user's click) ------------------------------------------------------------------------
+
+async function sendAnswer(run) {
+  const box = run.ui.answerBox;
+  const message = box.value.trim();
+  if (!message || run.sending) { box.focus(); return; }
+  run.sending = true;
+  run.ui.answerStatus.textContent = "Sending…";
+  render();
+  try {
+    applyResult(await bridge.callTool("send_agent_input", { run_id: run.id, message }));
+    run.question = null;
+    box.value = "";
+    run.ui.answerStatus.textContent = "";
+    run.note = "Answer sent.";
+    quiet = 0;
+  } catch (error) {
+    run.ui.answerStatus.textContent = `Not sent: ${error.message}`;
+  } finally {
+    run.sending = false;
+  }
+  render();
+  follow();
+}
+
+function askCancel(run, open) {
+  run.ui.confirm.hidden = !open;
+  run.ui.cancel.setAttribute("aria-expanded", String(open));
+  (open ? run.ui.keep : run.ui.cancel).focus();
+}
+
+async function cancelRun(run) {
+  askCancel(run, false);
+  run.ui.cancel.disabled = true;
+  run.note = "Cancelling…";
+  render();
+  try {
+    applyResult(await bridge.callTool("cancel_agent_run", { run_id: run.id, reason: "Cancelled from the run viewer" }));
+  } catch (error) {
+    run.note = `Could not cancel: ${error.message}`;
+  }
+  run.ui.cancel.disabled = false;
+  render();
+  follow();
+}
+
+function openLink(url) {
+  if (bridge.host.capabilities.openLinks) bridge.openLink(url).catch(() => setBanner("The host did not open the link."));
+}
+
+function download(run, file) {
+  const uri = `agent-run://${run.id}/artifacts/${file.path.split("/").map(encodeURIComponent).join("/")}`;
+  bridge.downloadFile([{ type: "resource_link", uri, name: file.path }])
+    .catch((error) => setBanner(`Download failed: ${error.message}`));
+}
+
+// -- rendering -----------------------------------------------------------------------------------------------
+
+function setBanner(message) {
+  banner.textContent = message;
+  banner.hidden = !message;
+}
+
+function elapsed(run) {
+  if (!run.startedAt) return "";
+  const end = run.done ? run.endedAt || run.doneAt || (run.doneAt = Date.now()) : Date.now();
+  const seconds = Math.max(0, Math.round((end - run.startedAt) / 1000));
+  const [hours, minutes] = [Math.floor(seconds / 3600), Math.floor((seconds % 3600) / 60)];
+  const mmss = `${String(minutes).padStart(hours ? 2 : 1, "0")}:${String(seconds % 60).padStart(2, "0")}`;
+  return hours ? `${hours}:${mmss}` : mmss;
+}
+
+function badge(run) {
+  if (run.question && !run.done) return ["waiting", "needs input"];
+  const status = text(run.status).toLowerCase();
+  if (["created", "running", "completed", "failed", "cancelled"].includes(status)) return [status, status];
+  return [/input|wait|idle/.test(status) ? "waiting" : "other", status || "unknown"];
+}
+
+function buildCard(run, compact) {
+  const label = `run-${renders}-${shortId(run.id)}`.replace(/[^\w-]/g, "");
+  const ui = { compact };
+  ui.agent = h("span", { class: "agent" });
+  ui.title = h("span", { class: "title" });
+  ui.badge = h("span", { class: "badge", role: "status" });
+  ui.elapsed = h("span", { class: "elapsed", title: "Elapsed time" });
+  ui.bar = h("progress", { max: 1, value: 0 });
+  ui.count = h("span", { class: "count" });
+  ui.progress = h("span", { class: "progress" }, ui.bar, ui.count);
+  ui.cancel = h("button", { type: "button", class: "danger", "aria-expanded": "false", "aria-controls": `${label}-confirm`,
+    onclick: () => askCancel(run, run.ui.confirm.hidden) }, "Cancel run");
+  ui.keep = h("button", { type: "button", onclick: () => askCancel(run, false) }, "Keep running");
+  ui.confirm = h("div", { class: "confirm", id: `${label}-confirm`, role: "alertdialog", "aria-label": "Confirm cancel",
+    hidden: true, onkeydown: (event) => { if (event.key === "Escape") askCancel(run, false); } },
+  h("span", {}, "Cancel this run? It stops for good."),
+  h("button", { type: "button", class: "danger", onclick: () => cancelRun(run) }, "Yes, cancel it"), ui.keep);
+  ui.error = h("p", { class: "error", hidden: true });
+  ui.note = h("p", { class: "note", hidden: true });
+  ui.questionText = h("p", { class: "question-text" });
+  ui.answerBox = h("textarea", { id: `${label}-answer`, rows: 2 });
+  ui.answerStatus = h("span", { class: "muted", role: "status" });
+  ui.send = h("button", { type: "button", class: "primary", onclick: () => sendAnswer(run) }, "Send answer");
+  ui.question = h("section", { class: "question", hidden: true, "aria-label": "Question from the agent" },
+    h("h3", {}, "The agent asks"), ui.questionText,
+    h("label", { for: `${label}-answer` }, "Your answer"), ui.answerBox, h("div", { class: "row" }, ui.send, ui.answerStatus));
+  ui.answerBody = h("div", { class: "answer-body" });
+  ui.answer = h("section", { class: "answer", hidden: true }, h("h3", {}, "Answer"), ui.answerBody);
+  ui.plan = h("ol", { class: "plan", "aria-label": "Plan" });
+  ui.workstreams = h("ul", { class: "workstreams", "aria-label": "Workstreams" });
+  ui.planSection = h("section", { hidden: true }, h("h3", {}, "Plan"), ui.plan, ui.workstreams);
+  ui.recent = h("ol", { class: "timeline", "aria-label": "Latest activity, newest first" });
+  ui.older = h("ol", { class: "timeline", "aria-label": "Earlier activity, newest first" });
+  ui.olderLabel = h("summary", {});
+  ui.history = h("details", { class: "history", hidden: true }, ui.olderLabel, ui.older);
+  ui.timelineSection = h("section", { hidden: true }, h("h3", {}, "Activity"), ui.recent, ui.history);
+  ui.files = h("ul", { class: "files", "aria-label": "Files" });
+  ui.filesSection = h("section", { hidden: true }, h("h3", {}, "Files"), ui.files);
+  ui.filesVersion = -1;
+  const heading = h("h2", { id: `${label}-h` }, ui.agent, ui.title);
+  const body = [ui.planSection, ui.timelineSection, ui.filesSection];
+  ui.el = h("article", { class: "run", "aria-labelledby": `${label}-h`, "data-run-id": run.id },
+    h("header", {}, heading, h("div", { class: "meta" }, ui.badge, ui.elapsed, ui.progress, ui.cancel)),
+    ui.confirm, ui.error, ui.note, ui.question, ui.answer,
+    compact ? h("details", { class: "more" }, h("summary", {}, "Plan, activity and files"), ...body) : h("div", {}, ...body));
+  return ui;
+}
+
+function renderRun(run, compact) {
+  if (!run.ui || run.ui.compact !== compact) run.ui = buildCard(run, compact);
+  const ui = run.ui;
+  ui.agent.textContent = run.agent || "Agent run";
+  ui.title.textContent = run.title ? ` · ${run.title}` : ` · ${shortId(run.id)}`;
+  ui.title.title = run.id;
+  const [kind, label] = badge(run);
+  ui.badge.className = `badge ${kind}`;
+  if (ui.badge.textContent !== label) ui.badge.textContent = label;
+  ui.elapsed.textContent = elapsed(run);
+  const progress = progressOf(run);
+  ui.progress.hidden = !progress;
+  if (progress) {
+    ui.bar.max = Math.max(progress[1], 1);
+    ui.bar.value = progress[0];
+    ui.bar.setAttribute("aria-label", `Progress: ${progress[0]} of ${progress[1]}`);
+    ui.count.textContent = `${progress[0]}/${progress[1]}`;
+  }
+  ui.cancel.hidden = run.done;
+  ui.cancel.setAttribute("aria-label", `Cancel run ${run.agent || ""} ${shortId(run.id)}`.replace(/\s+/g, " "));
+  if (run.done) ui.confirm.hidden = true;
+  ui.error.hidden = !run.error;
+  ui.error.textContent = run.error || "";
+  ui.note.hidden = !run.note;
+  ui.note.textContent = run.note || "";
+  const asking = Boolean(run.question) && !run.done;
+  ui.question.hidden = !asking;
+  ui.questionText.textContent = run.question || "";
+  ui.answerBox.setAttribute("aria-label", `Your answer to ${run.agent || "the agent"}`);
+  ui.send.disabled = run.sending;
+  ui.answer.hidden = !run.answer;
+  if (run.answer && ui.answerSource !== run.answer) {
+    ui.answerSource = run.answer;
+    renderMarkdown(ui.answerBody, run.answer, openLink);
+  }
+  renderPlan(run);
+  renderTimeline(run);
+  renderFiles(run);
+  return ui.el;
+}
+
+function renderPlan(run) {
+  const ui = run.ui;
+  ui.planSection.hidden = !run.plan.length && !run.workstreams.length;
+  ui.plan.replaceChildren(...run.plan.map((step) => {
+    const status = text(step.status || "pending");
+    return h("li", { class: `step ${DONE_STEPS.has(status.toLowerCase()) ? "done" : status.toLowerCase()}` },
+      h("span", { class: "state" }, status.replace(/_/g, " ")), " ", text(step.goal || step.title || step.description || step.name || step.id));
+  }));
+  ui.workstreams.replaceChildren(...run.workstreams.map((ws) => h("li", { class: `chip ${text(ws.status).toLowerCase()}` },
+    text(ws.name || ws.title || ws.id), h("span", { class: "state" }, text(ws.status).replace(/_/g, " ")))));
+}
+
+function entry(item, names) {
+  const time = item.ts ? new Date(item.ts).toTimeString().slice(0, 8) : "";
+  return h("li", {},
+    time && h("time", { datetime: new Date(item.ts).toISOString() }, time),
+    item.type && h("span", { class: `type t-${item.type.toLowerCase()}` }, item.type),
+    item.workstream && item.workstream !== "main" && h("span", { class: "ws", title: item.workstream },
+      names.get(item.workstream) || item.workstream),
+    item.tool && h("span", { class: "tool" }, item.tool),
+    h("span", { class: "text" }, item.text));
+}
+
+function renderTimeline(run) {
+  const ui = run.ui;
+  const newest = [...run.timeline].reverse();
+  ui.timelineSection.hidden = !newest.length;
+  if (ui.timelineCount === run.timeline.length && ui.timelineLast === run.timeline.at(-1)) return;
+  ui.timelineCount = run.timeline.length;
+  ui.timelineLast = run.timeline.at(-1);
+  const names = new Map(run.workstreams.filter((ws) => ws && ws.id).map((ws) => [text(ws.id), text(ws.name || ws.title)]));
+  const show = (item) => entry(item, names);
+  ui.recent.replaceChildren(...newest.slice(0, TIMELINE_SHOWN).map(show));
+  const older = newest.slice(TIMELINE_SHOWN);
+  ui.history.hidden = !older.length;
+  ui.olderLabel.textContent = `Earlier activity (${older.length})`;
+  ui.older.replaceChildren(...older.map(show));
+}
+
+function fileView(run, file) {
+  const view = file.view || { kind: "loading" };
+  const name = h("span", { class: "path" }, file.path);
+  if (view.kind === "image") {
+    return h("li", { class: "small" }, name, h("img", { src: view.src, alt: `Image ${file.path} written by the run`, class: "preview" }));
+  }
+  if (view.kind === "markdown") {
+    const body = h("div", { class: "preview", role: "document", "aria-label": file.path });
+    renderMarkdown(body, view.text + (view.more ? "\n\n…" : ""), openLink);
+    return h("li", {}, name, body);
+  }
+  if (view.kind === "csv") return h("li", { class: "small" }, name, csvTable(view.text, file.path));
+  if (view.kind === "loading") return h("li", {}, name, h("span", { class: "muted" }, " loading…"));
+  const canDownload = Boolean(bridge.host.capabilities.downloadFile);
+  return h("li", { class: "small" }, h("button", { type: "button", class: "link", disabled: !canDownload,
+    title: canDownload ? "Download through the host" : "This host cannot download files",
+    "aria-label": `Download ${file.path}`, onclick: () => download(run, file) }, file.path),
+  view.error && h("span", { class: "muted" }, ` (${view.error})`));
+}
+
+function renderFiles(run) {
+  const ui = run.ui;
+  ui.filesSection.hidden = !run.files.size;
+  if (ui.filesVersion === run.filesVersion) return;
+  ui.filesVersion = run.filesVersion;
+  ui.files.replaceChildren(...[...run.files.values()].map((file) => fileView(run, file)));
+}
+
+function render() {
+  const list = [...runs.values()];
+  const compact = list.length > 1;
+  const cards = list.map((run) => renderRun(run, compact));
+  if (cards.some((card, index) => main.children[index] !== card) || main.children.length !== cards.length) {
+    main.replaceChildren(...cards);
+  }
+  summary.hidden = !compact;
+  if (compact) {
+    const counts = {};
+    for (const run of list) { const label = badge(run)[1]; counts[label] = (counts[label] || 0) + 1; }
+    summary.textContent = `${list.length} runs: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(", ")}`;
+  }
+  document.body.dataset.following = String(list.filter((run) => !run.settled).length); // 0: all done and shown
+  document.body.dataset.rendered = String(++renders);
+}
+
+function tick() {
+  for (const run of runs.values()) if (run.ui && !run.done) run.ui.elapsed.textContent = elapsed(run);
+}
+
+// -- host context: theme, styles, width ---------------------------------------------------------------------
+
+function applyContext(context) {
+  if (context.theme === "light" || context.theme === "dark") root.dataset.theme = context.theme;
+  const variables = context.styles && context.styles.variables;
+  for (const [name, value] of Object.entries(variables || {})) {
+    if (name.startsWith("--") && typeof value === "string") root.style.setProperty(name, value);
+  }
+  const size = context.containerDimensions || {};
+  const width = size.width || size.maxWidth;
+  if (typeof width === "number" && width > 0) root.style.setProperty("--max-width", `${width}px`);
+}
+
+function onNotification(method, params) {
+  if (method === "ui/notifications/tool-result") {
+    if (params.isError) {
+      const message = (params.content || []).filter((block) => block.type === "text").map((block) => block.text);
+      setBanner(message.join(" ") || "The tool call failed.");
+    } else {
+      applyResult(params);
+    }
+    document.getElementById("empty").hidden = true;
+    render();
+    follow();
+  } else if (method === "ui/notifications/tool-cancelled") {
+    setBanner("The tool call was cancelled.");
+  } else if (method === "ui/notifications/host-context-changed") {
+    bridge.host.context = { ...bridge.host.context, ...params };
+    applyContext(params);
+  }
+}
+
+async function start() {
+  bridge = new Bridge({ notification: onNotification, teardown: () => { stopped = true; } });
+  new ResizeObserver(() => bridge.sizeChanged(undefined, Math.ceil(root.getBoundingClientRect().height)))
+    .observe(root);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) follow(); });
+  setInterval(tick, 1000);
+  root.dataset.theme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light"; // until the host says
+  try {
+    applyContext((await bridge.connect(APP_INFO)).context);
+  } catch (error) {
+    setBanner(`The host did not start the viewer: ${error.message}`);
+  }
+}
+
+start();

@@ -1,0 +1,171 @@
+"""The run viewer in a real browser: headless Chromium runs the view inside a test host built on the official
+`AppBridge` and TypeScript client, against `mcp-agents serve --transport http` and the local service.
+
+`node/drive.mjs` plays the scenarios once per module (a Demo run followed live and answered from the view in
+each protocol era, a fan-out of three with uploaded files, a finished run from get_agent_run, a cancel by
+keyboard in a narrow host) and reports what the page showed; the tests below
+check it. Screenshots go to `build/viewer-screenshots/`. Runs in CI; skipped elsewhere only when Chromium or
+the npm packages are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.processes import LocalServiceProcess, clean_env, start_http_server, stop
+
+NODE_DIR = Path(__file__).parent / "node"
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "viewer-screenshots"
+DRIVE_TIMEOUT = 240
+
+
+def _tools() -> tuple[str, str]:
+    node = shutil.which("node")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    missing = [name for name, found in [("node", node), ("chromium", chromium)] if found is None]
+    if not (NODE_DIR / "node_modules" / "puppeteer-core").is_dir():
+        missing.append("npm packages of tests/viewer/node")
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must install {', '.join(missing)} (.ci/run does)")
+        pytest.skip(f"missing {', '.join(missing)}: apt-get install chromium; npm install in tests/viewer/node")
+    assert node is not None and chromium is not None
+    return node, chromium
+
+
+@pytest.fixture(scope="module")
+def seen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    node, chromium = _tools()
+    data = tmp_path_factory.mktemp("viewer-service")
+    with LocalServiceProcess(data, "sk-viewer-dev-key-0123456789abcdef") as local:
+        env = clean_env(VERTESIA_API_URL=local.base_url, VERTESIA_API_KEY="sk-viewer-dev-key-0123456789abcdef",
+                        VERTESIA_STS_URL=local.sts_url, MCP_AGENTS_LOG_LEVEL="warning")
+        process, root = start_http_server(env, log=data.parent / "viewer-serve.log")
+        try:
+            done = subprocess.run([node, str(NODE_DIR / "drive.mjs")], capture_output=True, text=True,
+                                  timeout=DRIVE_TIMEOUT, cwd=NODE_DIR,
+                                  env={**os.environ, "ROOT": root, "CHROMIUM": chromium, "SHOTS": str(SHOTS)})
+        finally:
+            stop(process)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    report = {key: out.get(key) for key in ("error", "failedView", "failedCalls", "console")}
+    assert "error" not in out, json.dumps(report, indent=1)[-8000:]
+    yield out
+
+
+@pytest.mark.parametrize("scenario", ["demo", "demoModern"])
+def test_a_demo_run_is_followed_live_and_answered_from_the_view(seen: dict[str, Any], scenario: str) -> None:
+    demo = seen["scenarios"][scenario]
+    assert demo["resource"]["mimeType"] == "text/html;profile=mcp-app"
+    assert demo["resource"]["meta"]["ui"]["csp"]["connectDomains"] == []
+    assert demo["first"]["agent"] == "Demo" and demo["first"]["badge"] in ("created", "running")
+    timelines = [sample["timeline"] for sample in demo["samples"]]
+    assert timelines == sorted(timelines) and timelines[-1] > timelines[0], "the timeline grows live"
+    progress = [sample["progress"] for sample in demo["samples"] if sample["progress"]]
+    assert len(set(progress)) >= 2, f"progress advances: {progress}"
+    asking = demo["asking"]
+    assert asking["question"] == "Which colour should the chart use?" and asking["badge"] == "needs input"
+    assert "send_agent_input" not in demo["callsAfterTyping"], "typing an answer sends nothing"
+    assert demo["calls"].count("send_agent_input") == 1
+    assert "cancel_agent_run" not in demo["calls"]
+    assert demo["unlabelled"] == []
+    done = demo["done"]
+    assert done["badge"] == "completed" and done["question"] is None and not done["cancelVisible"]
+    assert "You said: teal" in done["answerText"]
+    assert done["progress"] == "12/12" and all("completed" in step for step in done["plan"])
+    assert len(done["workstreams"]) == 3
+    assert done["timeline"] == done["timelineShown"] + done["earlier"] and done["timelineShown"] == 6
+    assert done["earlier"] > 10 and not done["earlierOpen"], "older activity is collapsed"
+    assert done["times"] == sorted(done["times"], reverse=True), "newest first"
+    files = {item["path"]: item for item in done["files"]}
+    assert files["chart.png"]["image"] == {"width": 64, "src": "data:image/png;base64,"}
+    assert files["report.md"]["headings"] == ["Demo report"] and files["report.md"]["tableRows"] == 13
+    assert files["data.csv"]["tableRows"] == 13  # header and twelve steps
+    assert done["elapsed"]
+
+
+def test_agent_text_with_html_shows_as_text(seen: dict[str, Any]) -> None:
+    done = seen["scenarios"]["demoModern"]["done"]
+    assert "<b>bold</b>" in done["answerText"] and '<img src=x onerror="window.pwned=true">' in done["answerText"]
+    assert "<b>bold</b>" in done["title"]
+    assert not {"b", "img", "script"} & set(done["answerTags"])
+    assert seen["scenarios"]["demoModern"]["pwned"] is False
+
+
+def test_the_view_follows_the_host_theme(seen: dict[str, Any]) -> None:
+    assert seen["scenarios"]["demo"]["theme"] == "light"
+    assert seen["scenarios"]["demo"]["themeAfter"] == ["dark", "rgb(13, 17, 23)"]
+    assert seen["scenarios"]["demoModern"]["theme"] == "dark"
+    assert seen["scenarios"]["demoModern"]["themeAfter"] == ["light", "rgb(255, 255, 255)"]
+    assert seen["scenarios"]["fanout"]["theme"] == "dark"
+    assert seen["scenarios"]["demo"]["sizes"] > 0, "the view tells the host its height"
+
+
+def test_a_fan_out_of_three_runs(seen: dict[str, Any]) -> None:
+    fanout = seen["scenarios"]["fanout"]
+    assert [card["agent"] for card in fanout["first"]] == ["Demo"] * 3
+    done = fanout["done"]
+    assert [card["badge"] for card in done] == ["completed"] * 3
+    assert [card["title"].split(": ", 1)[-1] for card in done] == ["Market sizing", "Competitor scan", "Pricing survey"]
+    assert all("Done:" in card["answerText"] for card in done)
+    assert fanout["summary"] == "3 runs: 3 completed"
+
+
+def test_a_run_record_from_get_agent_run(seen: dict[str, Any]) -> None:
+    done = seen["scenarios"]["record"]["done"]
+    assert done["badge"] == "completed" and done["title"] == " · Demo: Market sizing"
+    assert done["answerText"].startswith("Done: Market sizing.") and done["elapsed"]
+    assert sorted(item["path"] for item in done["files"]) == ["chart.png", "data.csv", "notes.md", "report.md",
+                                                              "trace.txt"]
+
+
+def test_files_of_every_kind_and_links_go_through_the_host(seen: dict[str, Any]) -> None:
+    fanout = seen["scenarios"]["fanout"]
+    notes = fanout["notes"]
+    assert "Notes" in notes["text"] and "[image: remote]" in notes["text"], "remote images are not loaded"
+    assert "<script>window.pwned = true</script>" in notes["text"] and notes["scripts"] == notes["images"] == 0
+    assert notes["links"] == ["https://example.com/docs"]
+    assert fanout["links"] == ["https://example.com/docs"], "a link opens through the host (ui/open-link)"
+    [[download]] = fanout["downloads"]
+    assert download == {"type": "resource_link", "uri": f"agent-run://{fanout['ids'][0]}/artifacts/trace.txt",
+                        "name": "trace.txt"}
+    assert fanout["pwned"] is False
+
+
+def test_cancel_from_the_view_with_the_keyboard_and_a_confirmation(seen: dict[str, Any]) -> None:
+    cancel = seen["scenarios"]["cancel"]
+    assert cancel["focusInConfirm"] == "Keep running" and cancel["expanded"] == "true"
+    assert cancel["focusAfterEscape"].startswith("Cancel run Demo")
+    assert "cancel_agent_run" not in cancel["callsBeforeConfirm"]
+    assert cancel["focusBeforeConfirm"] == "Yes, cancel it"
+    assert cancel["calls"].count("cancel_agent_run") == 1
+    assert cancel["done"]["badge"] == "cancelled" and cancel["server"] == "cancelled"
+
+
+def test_the_view_fits_a_narrow_host(seen: dict[str, Any]) -> None:
+    cancel = seen["scenarios"]["cancel"]
+    assert cancel["overflow"] <= 0 and cancel["headerColumn"] == "column"
+
+
+def test_no_console_errors_and_no_request_leaves_the_view(seen: dict[str, Any]) -> None:
+    assert seen["console"] == []
+    assert seen["viewRequests"] == []
+    assert {line.split(" ", 1)[1].split("?")[0].rsplit("/", 1)[-1] for line in seen["requests"]} <= {
+        "viewer-test-host", "mcp"}
+
+
+def test_screenshots_are_written(seen: dict[str, Any]) -> None:
+    names = {Path(path).name for path in seen["screenshots"]}
+    assert {"asking-light-legacy.png", "single-light-legacy.png", "single-dark-legacy.png",
+            "single-light-2026-07-28.png", "fanout-running-dark-legacy.png", "fanout-dark-legacy.png",
+            "fanout-light-legacy.png"} <= names
+    assert all(Path(path).stat().st_size > 5000 for path in seen["screenshots"])
