@@ -25,6 +25,7 @@ import httpx2
 from pydantic import BaseModel, ValidationError
 
 from mcp_agents.client import _constants as C
+from mcp_agents.client import _logging
 from mcp_agents.client._auth import Credentials
 from mcp_agents.client.errors import (
     APIConnectionError,
@@ -70,6 +71,7 @@ class HttpPool:
         self._client = client
         self._owned = client is None
         self._timeout = timeout
+        _logging.install()
 
     @property
     def client(self) -> httpx2.AsyncClient:

@@ -77,7 +77,7 @@ class Runtime:
             "interactive": 1 if request.interactive is not False else 0, "started_at": now_ms(),
             "parent_id": parent_id, "forked_from": None, "workflow_run_id": new_workflow_run_id(),
             "title": None, "topic": None, "tags": request.tags or [], "categories": request.categories or [],
-            "params": request.model_dump(mode="json", include=set(records.PARAM_FIELDS), exclude_none=True),
+            "params": records.run_params(request),
         }
         return await self._launch(rec, interaction, "new")
 
