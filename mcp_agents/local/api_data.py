@@ -13,10 +13,11 @@ from starlette.responses import JSONResponse, Response
 
 from mcp_agents.local import analytics, records, search
 from mcp_agents.local.api_runs import caller_and_run, read_json, services_of
-from mcp_agents.local.artifacts import check_path, guess_type
-from mcp_agents.local.config import MAX_ARTIFACT_BYTES
+from mcp_agents.local.artifacts import UPLOAD, check_path, guess_type
+from mcp_agents.local.config import MAX_ARTIFACT_BYTES, SIGNED_URL_TTL_SECONDS
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.telemetry import event_row, insert_events
+from mcp_agents.local.wire import hosted_child
 from mcp_agents.models import REPORTS, AnalyticsQuery, IngestEventsRequest
 
 REPORT_BY_PATH = {path: name for name, path in REPORTS.items()}
@@ -46,16 +47,33 @@ async def get_artifact(request: Request) -> Response:
         raise ServiceError(404, f"artifact {path!r} not found in run {run_id}; list them with GET .../artifacts")
     if query.get("url") in ("1", "true") and "signature" not in query:
         url = services.files.signed_url(services.base_url, run_id, path, disposition)
-        return JSONResponse({"url": url, "path": path, "expires_in": 3600})
+        answer: dict[str, Any] = {"url": url, "path": path}
+        if not services.wire.hosted:
+            answer["expires_in"] = SIGNED_URL_TTL_SECONDS
+        return JSONResponse(answer)
     content = await anyio.to_thread.run_sync(services.files.read, run_id, path)
     filename = quote(path.rsplit("/", 1)[-1])
     return Response(content, media_type=meta["content_type"],
                     headers={"Content-Disposition": f"{disposition}; filename*=UTF-8''{filename}"})
 
 
-async def put_artifact(request: Request) -> JSONResponse:
-    services, _, row = await caller_and_run(request)
+async def put_artifact(request: Request) -> Response:
+    """Seed: the PUT body is the artifact. Hosted: the API's PUT answers a signed URL, and the bytes are
+    then PUT to that URL (no credential; the signature allows this one path only)."""
+    services = services_of(request)
+    query = request.query_params
     path = check_path(request.path_params["path"])
+    if "signature" in query:
+        run_id = request.path_params["run_id"]
+        services.files.check_signature(run_id, path, query.get("expires", ""), UPLOAD, query["signature"])
+        if await services.store.read(lambda conn: records.get_run(conn, run_id)) is None:
+            raise ServiceError(404, f"agent run {run_id!r} not found")
+    else:
+        _, _, row = await caller_and_run(request)
+        run_id = row["id"]
+        if services.wire.hosted:
+            url = services.files.signed_upload_url(services.base_url, run_id, path)
+            return JSONResponse({"url": url, "path": path})
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_ARTIFACT_BYTES:
         raise ServiceError(413, f"artifact larger than {MAX_ARTIFACT_BYTES} bytes")
@@ -63,7 +81,9 @@ async def put_artifact(request: Request) -> JSONResponse:
     if len(content) > MAX_ARTIFACT_BYTES:
         raise ServiceError(413, f"artifact larger than {MAX_ARTIFACT_BYTES} bytes")
     content_type = request.headers.get("content-type") or guess_type(path)
-    await services.runtime.put_artifact(row["id"], path, content, content_type)
+    await services.runtime.put_artifact(run_id, path, content, content_type)
+    if "signature" in query:
+        return Response(status_code=200)
     return JSONResponse({"path": path, "size": len(content), "content_type": content_type}, status_code=201)
 
 
@@ -106,12 +126,15 @@ async def get_children(request: Request) -> JSONResponse:
 
     children = [child for child in await services.store.read(job)
                 if principal.can_see(child["started_by"], child["visibility"])]
-    return JSONResponse({"runs": [{
+    runs = [{
         "run_id": child["id"], "agent_run_id": child["id"], "workflow_run_id": child["workflow_run_id"],
         "workflow_id": f"AgentRun:{child['id']}", "status": records.TEMPORAL_STATUS.get(child["status"], "RUNNING"),
         "started_at": records.iso(child["started_at"]), "closed_at": records.iso(child["completed_at"]),
         "type": records.WORKFLOW_TYPE, "interaction": child["interaction"],
-    } for child in children]})
+    } for child in children]
+    if services.wire.hosted:  # all children in one page: nothing more to fetch
+        return JSONResponse({"runs": [hosted_child(run) for run in runs], "has_more": False})
+    return JSONResponse({"runs": runs})
 
 
 async def ingest_events(request: Request) -> JSONResponse:

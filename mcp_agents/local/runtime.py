@@ -34,6 +34,9 @@ from mcp_agents.models import TERMINAL_STATUSES, CreateAgentRunRequest
 log = logging.getLogger(__name__)
 ACTIVE = ("created", "running")
 ACCESS_CACHE_MAX = 100_000
+# what every hosted conversation run answers, before its interaction says more (the demo's shapes)
+COMMON_QUERIES: dict[str, Any] = {"ActiveWorkstreams": {"workstreams": []}, "AgentPlan": {"plan": []},
+                                  "AvailableTools": {"tools": []}}
 
 
 def new_run_id() -> str:
@@ -173,10 +176,11 @@ class Runtime:
         active.signals.put_nowait(Signal(name, payload))
 
     def query(self, row: sqlite3.Row, name: str) -> Any:
+        """A query's answer; the common queries of every conversation run answer empty until set."""
         active = self._active.get(row["id"])
-        answers = active.queries if active is not None else json.loads(row["queries"])
+        answers = {**COMMON_QUERIES, **(active.queries if active is not None else json.loads(row["queries"]))}
         if name not in answers:
-            known = ", ".join(sorted(answers)) or "none"
+            known = ", ".join(sorted(answers))
             raise ServiceError(404, f"query handler {name!r} not found on this run; available: {known}")
         return answers[name]
 
