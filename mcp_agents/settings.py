@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from mcp_agents.models.hosted import WIRES, Wire
 from mcp_agents.models.paths import API_VERSION
 
 GLOBAL_API_URL = "https://api.vertesia.io/api/v1"
@@ -81,6 +82,9 @@ OPTIONS: tuple[Option, ...] = (
            "(default: `mcp-agents` under the user's data directory)."),
     Option("local_api_key", "MCP_AGENTS_LOCAL_API_KEY", "--api-key", "", "Development API key of the local "
            "service (default: generated on first start and kept in the data directory).", secret=True),
+    Option("local_wire", "MCP_AGENTS_LOCAL_WIRE", "--wire", "seed", "Wire format of the embedded local service: "
+           "`seed` (the API document's shapes) or `hosted` (the hosted service's: integer message types, list "
+           "envelopes with cursors, gzip, signed uploads, requests checked against its published schema)."),
     Option("log_level", "MCP_AGENTS_LOG_LEVEL", "--log-level", "warning", "Log level on stderr."),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
@@ -111,6 +115,7 @@ class Settings:
     port: int = 8765
     data_dir: Path = field(default_factory=default_data_dir)
     local_api_key: str = field(default="", repr=False)
+    local_wire: Wire = "seed"
     log_level: str = "warning"
 
     @property
@@ -157,6 +162,9 @@ class Settings:
             raise ValueError("timeout must be between 0 and 600 seconds")
         if not 0 <= port <= 65535:
             raise ValueError("port must be between 0 and 65535")
+        wire = raw["local_wire"].lower()
+        if wire not in WIRES:
+            raise ValueError(f"MCP_AGENTS_LOCAL_WIRE must be one of {', '.join(WIRES)}, not {raw['local_wire']!r}")
         return cls(
             api_key=raw["api_key"], token=raw["token"], api_url=api_url, region=region,
             sts_url=raw["sts_url"].rstrip("/"), api_version=raw["api_version"], timeout=timeout,
@@ -164,7 +172,7 @@ class Settings:
             allow_interactions=_csv(raw["allow_interactions"]), transport=transport,  # type: ignore[arg-type]
             host=raw["host"], port=port,
             data_dir=Path(raw["data_dir"]).expanduser() if raw["data_dir"] else default_data_dir(),
-            local_api_key=raw["local_api_key"], log_level=raw["log_level"].lower(),
+            local_api_key=raw["local_api_key"], local_wire=wire, log_level=raw["log_level"].lower(),
         )
 
     def describe(self) -> dict[str, str]:
