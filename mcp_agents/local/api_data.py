@@ -17,7 +17,7 @@ from mcp_agents.local.artifacts import UPLOAD, check_path, guess_type
 from mcp_agents.local.config import MAX_ARTIFACT_BYTES, SIGNED_URL_TTL_SECONDS
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.telemetry import event_row, insert_events
-from mcp_agents.local.wire import hosted_child
+from mcp_agents.local.wire import hosted_child, hosted_history, hosted_hit
 from mcp_agents.models import REPORTS, AnalyticsQuery, IngestEventsRequest
 
 REPORT_BY_PATH = {path: name for name, path in REPORTS.items()}
@@ -109,12 +109,17 @@ async def get_details(request: Request) -> JSONResponse:
         "input": json.loads(row["params"]).get("data") or {}, "result": json.loads(row["result"] or "null"),
         "pendingActivities": [], "error": row["error"],
     }
-    if with_history:
+    if with_history and services.wire.hosted:
+        messages = await services.store.read(lambda conn: records.list_messages(conn, row["id"]))
+        out["history"] = hosted_history(messages)
+    elif with_history:
         messages = await services.store.read(lambda conn: records.list_messages(conn, row["id"]))
         out["history"] = [{"event_id": index + 1, "type": item.get("t"), "message": item.get("m", ""),
                            "workstream_id": item.get("w", "main"), "timestamp": records.iso(item["ts"]),
                            "workflow_run_id": item.get("wri"), "details": item.get("d")}
                           for index, item in enumerate(messages)]
+    if services.wire.hosted:  # the published WorkflowRunWithDetails has no nulls for these
+        out = {key: value for key, value in out.items() if value is not None or key in ("closed_at", "started_at")}
     return JSONResponse(out)
 
 
@@ -149,7 +154,10 @@ async def ingest_events(request: Request) -> JSONResponse:
 async def search_runs(request: Request) -> JSONResponse:
     services = services_of(request)
     principal = services.tokens.authenticate(request)
-    return JSONResponse(await search.search(services.store, request, principal))
+    found = await search.search(services.store, request, principal)
+    if services.wire.hosted:
+        found["hits"] = [hosted_hit(hit) for hit in found["hits"]]
+    return JSONResponse(found)
 
 
 async def analytics_report(request: Request) -> JSONResponse:

@@ -12,8 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from mcp_agents.local.records import iso
 from mcp_agents.models.hosted import Wire
-from mcp_agents.models.messages import parse_type, type_code
+from mcp_agents.models.messages import MAIN_WORKSTREAM, MessageType, parse_type, type_code
 
 _MESSAGE_KEYS = ("t", "m", "w", "d", "f", "ts", "i")
 _RUN_KEYS = ("id", "account", "project", "interaction", "interaction_name", "data", "interactive", "tool_names",
@@ -55,6 +56,34 @@ def hosted_child(child: dict[str, Any]) -> dict[str, Any]:
     out["run_id"] = child["workflow_run_id"]
     out["interaction_name"] = child["interaction"]
     return out
+
+
+def hosted_hit(hit: dict[str, Any]) -> dict[str, Any]:
+    """A search hit as the published `AgentRunSearchHit` (no visibility; the run's kind and type)."""
+    out = {key: value for key, value in hit.items() if key != "visibility" and value is not None}
+    out.update({"run_kind": "agent", "run_type": "autonomous"})
+    return out
+
+
+def hosted_history(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """A run's history as the published `WorkflowHistory` of agent tasks: one task per tool call."""
+    tasks = []
+    for message in messages:
+        details = message.get("d")
+        if parse_type(message.get("t")) is not MessageType.THOUGHT or not isinstance(details, dict):
+            continue
+        tool = details.get("tool")
+        if not isinstance(tool, str):
+            continue
+        status = details.get("tool_status")
+        at = iso(int(message["ts"]))
+        task: dict[str, Any] = {
+            "taskType": "tool_call", "toolName": tool, "scheduled_at": at, "started_at": at,
+            "completed_at": at if status != "running" else None,
+            "status": status if status in ("running", "completed", "error", "warning") else "completed",
+            "workstreamId": message.get("w", MAIN_WORKSTREAM)}
+        tasks.append(task)
+    return {"type": "agent", "agentTasks": tasks}
 
 
 @dataclass(frozen=True)

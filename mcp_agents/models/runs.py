@@ -142,6 +142,17 @@ class AgentRun(_Response):
     created_at: str | None = None
     updated_at: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _overrides_from_config(cls, raw: Any) -> Any:
+        """The hosted run keeps `environment` and `model` under `config`; the seed's at the top level."""
+        config = raw.get("config") if isinstance(raw, dict) else None
+        if not isinstance(config, dict):
+            return raw
+        lifted = {name: config[name] for name in ("environment", "model")
+                  if raw.get(name) is None and isinstance(config.get(name), str)}
+        return {**raw, **lifted} if lifted else raw
+
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
