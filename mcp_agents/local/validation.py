@@ -28,6 +28,7 @@ from mcp_agents.models.paths import API_VERSION
 
 Handler = Callable[[Request], Awaitable[Response]]
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
+SCHEMA = f"the published schema of API version {API_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -92,23 +93,32 @@ def _parse(text: str, kind: str, name: str) -> Any:
         try:
             value = float(text)
         except ValueError:
-            raise ServiceError(400, f"query parameter {name} must be a number, not {text[:40]!r}") from None
+            raise ServiceError(400, f"query parameter {name} must be a number, not {text[:40]!r} ({SCHEMA})") from None
         return int(value) if kind == "integer" and value.is_integer() else value
     if kind == "boolean":
         if text.lower() in _TRUE:
             return True
         if text.lower() in _FALSE:
             return False
-        raise ServiceError(400, f"query parameter {name} must be true or false, not {text[:40]!r}")
+        raise ServiceError(400, f"query parameter {name} must be true or false, not {text[:40]!r} ({SCHEMA})")
     return text
 
 
+def _leaf(error: ValidationError) -> ValidationError:
+    """Under an `anyOf`/`oneOf` nobody matched, the error of the alternative that came closest."""
+    while error.context:
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        error = best_match(min(branches.values(), key=len))
+    return error
+
+
 def _refuse(where: str, errors: list[ValidationError]) -> ServiceError:
-    error = best_match(errors)
+    error = _leaf(best_match(errors))
     field = ".".join(str(part) for part in error.absolute_path)
     place = f"{where}.{field}" if field else where
-    return ServiceError(400, f"{place}: {error.message[:300]} (the published schema of API version "
-                             f"{API_VERSION} refuses it)")
+    return ServiceError(400, f"{place}: {error.message[:300]} ({SCHEMA} refuses it)")
 
 
 def check_query(request: Request, operation: _Operation) -> None:
@@ -120,7 +130,7 @@ def check_query(request: Request, operation: _Operation) -> None:
         if parameter.item_kind is not None:
             value: Any = [_parse(text, parameter.item_kind, parameter.name) for text in texts]
         elif len(texts) > 1:
-            raise ServiceError(400, f"query parameter {parameter.name} takes one value, not {len(texts)}")
+            raise ServiceError(400, f"query parameter {parameter.name} takes one value, not {len(texts)} ({SCHEMA})")
         else:
             value = _parse(texts[0], parameter.kind, parameter.name)
         errors = list(parameter.validator.iter_errors(value))
@@ -134,12 +144,12 @@ async def check_body(request: Request, operation: _Operation) -> None:
     raw = await request.body()  # Starlette keeps it: the handler reads the same bytes
     if not raw.strip():
         if operation.body_required:
-            raise ServiceError(400, "this request needs a JSON body (the published schema requires one)")
+            raise ServiceError(400, f"this request needs a JSON body ({SCHEMA} requires one)")
         return
     try:
         data = json.loads(raw)
     except ValueError:
-        raise ServiceError(400, "the request body is not valid JSON") from None
+        raise ServiceError(400, f"the request body is not valid JSON ({SCHEMA})") from None
     errors = list(operation.body.iter_errors(data))
     if errors:
         raise _refuse("body", errors)
