@@ -88,13 +88,10 @@ class CreateAgentRunRequest(BaseModel):
             return out  # refused by validation, with the field's own message
         merged: dict[str, Any] = (config.model_dump(exclude_none=True) if isinstance(config, RunConfig)
                                   else dict(config or {}))
-        for name in ("environment", "model"):
+        for name in ("environment", "model"):  # the top-level value wins, as keywords win in `runs.create`
             value = out.pop(name, None)
-            if value is None:
-                continue
-            if merged.get(name) not in (None, value):
-                raise ValueError(f"{name} is given twice with different values (top level and config.{name})")
-            merged[name] = value
+            if value is not None:
+                merged[name] = value
         out["config"] = merged
         return out
 

@@ -124,6 +124,10 @@ async def test_messages_retrieve_and_post(api: ScriptedAPI, client: AgentRunsCli
     assert posted.success
     assert json.loads(last(api)[3]) == {"type": 2, "message": "progress", "details": {"n": 1},
                                         "workstream_id": "w2"}
+    calls = len(api.calls)
+    with pytest.raises(InvalidRequestError, match="NOPE"):
+        await client.messages.post(run["id"], message="x", type="NOPE")
+    assert len(api.calls) == calls  # refused before any request: the schema takes only the integer codes
 
 
 @pytest.mark.parametrize("shape", ["seed", "live"])
