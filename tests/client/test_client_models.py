@@ -67,7 +67,8 @@ def test_model_and_environment_overrides_go_under_config() -> None:
     from mcp_agents.models.runs import RunConfig
 
     request = CreateAgentRunRequest(interaction="Echo", model="m", environment="e")  # the seed's spelling
-    assert request.model_dump(exclude_none=True) == {"interaction": "Echo", "config": {"environment": "e", "model": "m"}}
+    wire = {"interaction": "Echo", "config": {"environment": "e", "model": "m"}}
+    assert request.model_dump(exclude_none=True) == wire
     assert (request.model, request.environment) == ("m", "e")
     override = CreateAgentRunRequest.model_validate({"interaction": "Echo", "config": RunConfig(model="a"),
                                                      "model": "b"})
