@@ -170,7 +170,7 @@ class ArtifactsResource(Resource):
         if disposition not in (None, "inline", "attachment"):
             raise InvalidRequestError("disposition must be 'inline' or 'attachment'")
         route = ARTIFACT.format(run_id=segment(run_id, "run id"), path=artifact_path(path))
-        response = await self._requester.request("GET", route, params={"url": "true", "disposition": disposition})
+        response = await self._requester.request("GET", route, params={"url": "1", "disposition": disposition})
         if "json" not in response.headers.get("content-type", "json"):
             return ArtifactUrl(url=response.text.strip(), path=path)
         body = decode_json(response)

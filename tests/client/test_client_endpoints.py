@@ -150,7 +150,7 @@ async def test_artifacts_round_trip(api: ScriptedAPI, client: AgentRunsClient, s
     content = await client.artifacts.get(run["id"], "out/report 1.csv")
     assert content.content == b"a,b\n1,2\n" and content.content_type.startswith("text/csv")
     url = await client.artifacts.url(run["id"], "out/report 1.csv", disposition="attachment")
-    assert last(api)[2] == {"url": "true", "disposition": "attachment"}
+    assert last(api)[2] == {"url": "1", "disposition": "attachment"}
     assert "disposition=attachment" in url.url
     # httpx2 logs every request it sends; a signed URL's query (its signature) never reaches a log line
     assert "HTTP Request: PUT" in caplog.text
