@@ -26,8 +26,9 @@ _CHILD_KEYS = ("run_id", "workflow_id", "status", "started_at", "closed_at", "ty
 def hosted_message(message: dict[str, Any]) -> dict[str, Any]:
     """A stored message as the hosted `CompactMessage`: integer type, only the published keys."""
     out = {key: message[key] for key in _MESSAGE_KEYS if key in message}
-    kind = parse_type(message.get("t"))
-    out["t"] = type_code(kind) if kind is not None else 3  # unknown types read as UPDATE
+    out["t"] = type_code(parse_type(message.get("t")) or MessageType.UPDATE)  # unknown types read as UPDATE
+    if "d" in out and not isinstance(out["d"], dict | None):  # details posted through the seed wire may be any JSON
+        out["d"] = {"observation": out["d"]}
     return out
 
 
