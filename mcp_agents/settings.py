@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from mcp_agents.models.hosted import WIRES, Wire
 from mcp_agents.models.paths import API_VERSION
 
 # The names users type. PyPI's `mcp-agents` is another project: we publish `mcp-agent-runs`, whose console
@@ -110,6 +111,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("local_allow_loopback_webhooks", "MCP_AGENTS_LOCAL_ALLOW_LOOPBACK_WEBHOOKS", "--allow-loopback-webhooks",
            "false", "Local service: let `notify_endpoints` reach loopback addresses, for local development. "
            "Webhooks to private, link-local and other internal addresses are always refused."),
+    Option("local_wire", "MCP_AGENTS_LOCAL_WIRE", "--wire", "seed", "Wire format of the embedded local service: "
+           "`seed` (the API document's shapes) or `hosted` (the hosted service's: integer message types, list "
+           "envelopes with cursors, gzip, signed uploads, requests checked against its published schema)."),
     Option("log_level", "MCP_AGENTS_LOG_LEVEL", "--log-level", "warning", "Log level on stderr."),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
@@ -141,6 +145,7 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     local_api_key: str = field(default="", repr=False)
     local_allow_loopback_webhooks: bool = False
+    local_wire: Wire = "seed"
     log_level: str = "warning"
     upstream_connections: int = 100
     caller_requests: int = 16
@@ -195,6 +200,9 @@ class Settings:
         limits = {name: positive_int(raw, name) for name in LIMITS}
         if limits["caller_subscriptions"] > limits["max_subscriptions"]:
             raise ValueError("MCP_AGENTS_CALLER_SUBSCRIPTIONS cannot exceed MCP_AGENTS_MAX_SUBSCRIPTIONS")
+        wire = raw["local_wire"].lower()
+        if wire not in WIRES:
+            raise ValueError(f"MCP_AGENTS_LOCAL_WIRE must be one of {', '.join(WIRES)}, not {raw['local_wire']!r}")
         return cls(
             api_key=raw["api_key"], token=raw["token"], api_url=api_url, region=region,
             sts_url=raw["sts_url"].rstrip("/"), api_version=raw["api_version"], timeout=timeout,
@@ -203,7 +211,7 @@ class Settings:
             host=raw["host"], port=port,
             data_dir=Path(raw["data_dir"]).expanduser() if raw["data_dir"] else default_data_dir(),
             local_api_key=raw["local_api_key"],
-            local_allow_loopback_webhooks=_flag(raw["local_allow_loopback_webhooks"]),
+            local_allow_loopback_webhooks=_flag(raw["local_allow_loopback_webhooks"]), local_wire=wire,
             log_level=raw["log_level"].lower(), **limits,
         )
 

@@ -26,6 +26,7 @@ import httpx2
 from pydantic import BaseModel, ValidationError
 
 from mcp_agents.client import _constants as C
+from mcp_agents.client import _logging
 from mcp_agents.client._auth import Credentials
 from mcp_agents.client._limits import CallerSlots, SlotTable, UpstreamLimits
 from mcp_agents.client.errors import (
@@ -82,6 +83,7 @@ class HttpPool:
         self._timeout = timeout
         self.limits = limits
         self.slots = SlotTable(limits)
+        _logging.install()
 
     @property
     def client(self) -> httpx2.AsyncClient:

@@ -23,11 +23,14 @@ class Resource:
         return f"{type(self).__name__}()"
 
 
-def csv(value: str | Sequence[str] | None) -> str | None:
-    """A query value that may be given as a list: joined with commas, as the API expects."""
-    if value is None or isinstance(value, str):
-        return value
-    return ",".join(str(item) for item in value)
+def many(value: str | Sequence[str] | None) -> list[str] | None:
+    """A multi-valued filter, sent as repeated parameters (`status=a&status=b`, form style with explode).
+
+    A string is one value (the hosted schema's enums hold no commas, so none is split).
+    """
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else [str(item) for item in value]
 
 
 def build(model: type[ModelT], data: object, what: str) -> ModelT:

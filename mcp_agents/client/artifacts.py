@@ -180,19 +180,22 @@ class ArtifactsResource(Resource):
         return parse_model(ArtifactUrl, body, response)
 
     async def upload(self, run_id: str, path: str, content: bytes, *, content_type: str) -> ArtifactUrl | None:
-        """Store `content` at `path`.
+        """Store `content` at `path`; the bytes are sent once.
 
-        The seed's service stores the PUT body and answers without a URL (returns None). The live
-        service answers `{url, path}`: the body is then PUT to that signed URL (without our
-        credential) and the answer is returned.
+        The hosted protocol: the API's PUT (no body) answers `{url, path}`, a signed URL, and the
+        bytes are then PUT to that URL (without our credential); that answer is returned. A
+        seed-shaped service answers without a URL: the bytes then go to the API's PUT itself (the
+        seed's direct upload) and None is returned.
         """
         if not content_type or "\n" in content_type or "\r" in content_type:
             raise InvalidRequestError("content_type must be a MIME type such as 'text/csv'")
         route = ARTIFACT.format(run_id=segment(run_id, "run id"), path=artifact_path(path))
         headers = {"Content-Type": content_type}
-        response = await self._requester.request("PUT", route, content=content, headers=headers)
+        response = await self._requester.request("PUT", route, content=b"", headers=headers)
         body = decode_json(response) if "json" in response.headers.get("content-type", "") else None
         if not isinstance(body, dict) or not isinstance(body.get("url"), str):
+            if content:
+                await self._requester.request("PUT", route, content=content, headers=headers)
             return None
         signed = parse_model(ArtifactUrl, body, response)
         target = str(httpx2.URL(self._requester.base_url).join(signed.url))

@@ -10,7 +10,8 @@ from mcp_agents.client._request import Requester, decode_json, parse_model
 from mcp_agents.client._resource import Resource, build
 from mcp_agents.client._streaming import StreamPolicy, follow
 from mcp_agents.client.errors import InvalidRequestError
-from mcp_agents.models import AgentMessage, MessagesPage, PostUpdateRequest, PostUpdateResponse
+from mcp_agents.models import AgentMessage, MessagesPage, MessageType, PostUpdateRequest, PostUpdateResponse, parse_type
+from mcp_agents.models.messages import type_code
 from mcp_agents.models.paths import UPDATES
 
 
@@ -31,8 +32,11 @@ class MessagesResource(Resource):
 
     async def post(self, run_id: str, *, message: str = "", type: str | int = "UPDATE", details: Any = None,
                    workstream_id: str | None = None) -> PostUpdateResponse:
-        """Publish a message into the run's stream."""
-        body = build(PostUpdateRequest, {"type": type, "message": message, "details": details,
+        """Publish a message into the run's stream; `type` is a name or code, sent as the integer code."""
+        kind = parse_type(type)
+        if kind is None:
+            raise InvalidRequestError(f"unknown message type {type!r}; use one of {', '.join(MessageType)}")
+        body = build(PostUpdateRequest, {"type": type_code(kind), "message": message, "details": details,
                                          "workstream_id": workstream_id}, "update")
         return await self._requester.model(PostUpdateResponse, "POST",
                                            UPDATES.format(run_id=segment(run_id, "run id")),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from mcp_agents.client._paths import segment
-from mcp_agents.client._resource import Resource, build, csv
+from mcp_agents.client._resource import Resource, build, many
 from mcp_agents.models import (
     AgentRun,
     CreateAgentRunRequest,
@@ -40,8 +40,11 @@ class RunsResource(Resource):
                    limit: int | None = None, offset: int | None = None, cursor: str | None = None,
                    sort: Literal["started_at", "updated_at"] | None = None,
                    order: Literal["asc", "desc"] | None = None) -> RunList:
-        """Runs matching the filters; the seed's array and the live `{items,...}` both become a `RunList`."""
-        params = {"status": csv(status), "interaction": interaction, "started_by": started_by, "since": since,
+        """Runs matching the filters; the seed's array and the live `{items,...}` both become a `RunList`.
+
+        A list of statuses is sent as repeated `status` parameters, as the hosted schema requires.
+        """
+        params = {"status": many(status), "interaction": interaction, "started_by": started_by, "since": since,
                   "until": until, "limit": limit, "offset": offset, "cursor": cursor, "sort": sort, "order": order}
         return await self._requester.model(RunList, "GET", RUNS, params=params)
 
@@ -50,8 +53,8 @@ class RunsResource(Resource):
                      categories: str | Sequence[str] | None = None, tags: str | Sequence[str] | None = None,
                      since: str | None = None, limit: int | None = None, offset: int | None = None) -> SearchResult:
         """Full-text search over runs."""
-        params = {"query": query, "status": csv(status), "interaction": interaction, "started_by": started_by,
-                  "categories": csv(categories), "tags": csv(tags), "since": since, "limit": limit, "offset": offset}
+        params = {"query": query, "status": many(status), "interaction": interaction, "started_by": started_by,
+                  "categories": many(categories), "tags": many(tags), "since": since, "limit": limit, "offset": offset}
         return await self._requester.model(SearchResult, "GET", SEARCH, params=params)
 
     async def terminate(self, run_id: str, *, reason: str | None = None) -> TerminateResult:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from mcp_agents.local import limits, records
 from mcp_agents.local.config import LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT
@@ -29,6 +31,16 @@ async def read_json(request: Request) -> Any:
     """The JSON body (an empty body is `{}`), bounded while it streams in and checked by `limits`."""
     body = await limits.read_body(request, limits.MAX_JSON_BODY_BYTES)
     return limits.parse_json(body) if body.strip() else {}
+
+
+def gzipped(request: Request, response: Response) -> Response:
+    """The answer gzip-encoded when the caller accepts it, as the hosted service sends `/updates`."""
+    accepted = request.headers.get("accept-encoding", "")
+    if "gzip" not in accepted.lower():
+        return response
+    body = gzip.compress(bytes(response.body), compresslevel=5)
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return Response(body, media_type="application/json", headers=headers)
 
 
 async def caller_and_run(request: Request) -> tuple[Services, Principal, sqlite3.Row]:
@@ -67,9 +79,16 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
     return value
 
 
+def multi_param(request: Request, name: str) -> list[str]:
+    """A multi-valued filter: repeated parameters (the hosted form), each also comma-separated in the seed's."""
+    values = request.query_params.getlist(name)
+    if not services_of(request).wire.hosted:
+        values = [item for value in values for item in value.split(",")]
+    return [item.strip() for item in values if item.strip()]
+
+
 def status_param(request: Request) -> list[str]:
-    raw = request.query_params.get("status", "")
-    values = [item.strip() for item in raw.split(",") if item.strip()]
+    values = multi_param(request, "status")
     unknown = [item for item in values if item not in RUN_STATUSES]
     if unknown:
         raise ServiceError(400, f"unknown status {', '.join(unknown)}; use {', '.join(RUN_STATUSES)}")
@@ -105,7 +124,7 @@ async def create_run(request: Request) -> JSONResponse:
     principal = services.tokens.authenticate(request)
     body = CreateAgentRunRequest.model_validate(await read_json(request))
     run = await services.runtime.create(principal.id, body)
-    return JSONResponse(run, status_code=201)
+    return JSONResponse(services.wire.run(run))
 
 
 async def list_runs(request: Request) -> JSONResponse:
@@ -120,6 +139,8 @@ async def list_runs(request: Request) -> JSONResponse:
     if order not in ("asc", "desc"):
         raise ServiceError(400, "order must be asc or desc")
     where, args = run_filters(request, principal)
+    if services.wire.hosted:
+        return JSONResponse(await _keyset_page(services, request, where, args, sort, order, limit, offset))
     clause = " AND ".join(where)
 
     def job(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], int]:
@@ -132,26 +153,70 @@ async def list_runs(request: Request) -> JSONResponse:
     return JSONResponse(runs, headers={"X-Total-Count": str(total)})
 
 
+async def _keyset_page(services: Services, request: Request, where: list[str], args: list[Any], sort: str,
+                       order: str, limit: int, offset: int) -> dict[str, Any]:
+    """The hosted envelope `{items, total_count, next_cursor}`: the cursor holds the last row's sort key,
+    so a page is stable while runs are added (an offset would shift)."""
+    clause = " AND ".join(where)
+    page_where, page_args = list(where), list(args)
+    cursor = request.query_params.get("cursor")
+    if cursor:
+        value, seq = decode_cursor(cursor)
+        page_where.append(f"(r.{sort}, r.seq) {'<' if order == 'desc' else '>'} (?, ?)")
+        page_args.extend([value, seq])
+        offset = 0
+    page_clause = " AND ".join(page_where)
+
+    def job(conn: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:
+        total = int(conn.execute(f"SELECT count(*) FROM runs r WHERE {clause}", args).fetchone()[0])
+        rows = conn.execute(f"SELECT * FROM runs r WHERE {page_clause} ORDER BY r.{sort} {order}, r.seq {order} "
+                            "LIMIT ? OFFSET ?", [*page_args, limit + 1, offset]).fetchall()
+        return rows, total
+
+    rows, total = await services.store.read(job)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1][sort], rows[-1]["seq"]) if more and rows else None
+    return {"items": [services.wire.run(records.run_to_wire(row)) for row in rows], "total_count": total,
+            "next_cursor": next_cursor}
+
+
+def encode_cursor(value: int, seq: int) -> str:
+    return base64.urlsafe_b64encode(f"{int(value)}.{int(seq)}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        value, _, seq = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(".")
+        return int(value), int(seq)
+    except (ValueError, UnicodeDecodeError):
+        raise ServiceError(400, "cursor is not one this service returned; omit it to start from the "
+                                "first page") from None
+
+
 async def get_run(request: Request) -> JSONResponse:
-    _, _, row = await caller_and_run(request)
-    return JSONResponse(records.run_to_wire(row))
+    services, _, row = await caller_and_run(request)
+    return JSONResponse(services.wire.run(records.run_to_wire(row)))
 
 
 async def terminate_run(request: Request) -> JSONResponse:
     services, _, row = await caller_and_run(request)
     reason = request.query_params.get("reason") or None
     await services.runtime.terminate(row, reason)
-    return JSONResponse({"message": "Agent run terminated", "reason": reason})
+    answer = {"message": "Agent run terminated"}
+    if reason:
+        answer["reason"] = reason
+    return JSONResponse(answer)
 
 
 async def restart_run(request: Request) -> JSONResponse:
     services, _, row = await caller_and_run(request)
-    return JSONResponse(await services.runtime.restart(row["id"]))
+    return JSONResponse(services.wire.run(await services.runtime.restart(row["id"])))
 
 
 async def fork_run(request: Request) -> JSONResponse:
     services, principal, row = await caller_and_run(request)
-    return JSONResponse(await services.runtime.fork(row, principal.id), status_code=201)
+    return JSONResponse(services.wire.run(await services.runtime.fork(row, principal.id)))
 
 
 async def send_signal(request: Request) -> JSONResponse:
@@ -173,11 +238,14 @@ async def query_run(request: Request) -> JSONResponse:
     return JSONResponse(services.runtime.query(row, request.path_params["name"]))
 
 
-async def get_updates(request: Request) -> JSONResponse:
+async def get_updates(request: Request) -> Response:
     services, _, row = await caller_and_run(request)
     since = parse_since(request.query_params.get("since"))
     messages = await services.store.read(lambda conn: records.list_messages(conn, row["id"], since))
-    return JSONResponse({"messages": messages})
+    answer = JSONResponse({"messages": services.wire.messages(messages)})
+    if services.wire.hosted:
+        return gzipped(request, answer)
+    return answer
 
 
 async def post_update(request: Request) -> JSONResponse:
@@ -194,4 +262,4 @@ async def post_update(request: Request) -> JSONResponse:
     if body.workstream_id and body.workstream_id != "main":
         item["w"] = body.workstream_id
     await services.runtime.post(run_id, [item])
-    return JSONResponse({"success": True})
+    return JSONResponse({"success": True}, status_code=201 if services.wire.hosted else 200)

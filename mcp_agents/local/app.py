@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,7 +20,10 @@ from mcp_agents.local.bus import Bus
 from mcp_agents.local.errors import EXCEPTION_HANDLERS
 from mcp_agents.local.runtime import Runtime
 from mcp_agents.local.store import Store
-from mcp_agents.models import paths
+from mcp_agents.local.validation import validating
+from mcp_agents.local.wire import WireFormat
+from mcp_agents.models import hosted, paths
+from mcp_agents.models.hosted import Wire
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ class Services:
     files: ArtifactFiles
     heartbeat_seconds: float
     base_url: str = ""
+    wire: WireFormat = field(default_factory=WireFormat)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,9 @@ API: tuple[Endpoint, ...] = (
 
 
 async def openapi_document(request: Request) -> JSONResponse:
+    """The seed-shaped service describes itself; the hosted-shaped one serves the published document."""
+    if request.app.state.services.wire.hosted:
+        return JSONResponse(hosted.document())
     return JSONResponse(openapi.document(API))
 
 
@@ -81,8 +88,10 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def routes() -> list[Route | Mount]:
-    api = [Route(item.path, item.handler, methods=[item.method]) for item in API]
+def routes(wire: Wire = "seed") -> list[Route | Mount]:
+    """The service's routes; with the hosted wire, requests are checked against the published schema first."""
+    api = [Route(item.path, validating(item.method, item.path, item.handler) if wire == "hosted" else item.handler,
+                 methods=[item.method]) for item in API]
     api.append(Route("/openapi.json", openapi_document, methods=["GET"]))
     return [
         Route(paths.TOKEN_ISSUE, issue_token, methods=["POST"]),
@@ -91,7 +100,7 @@ def routes() -> list[Route | Mount]:
     ]
 
 
-def build_app(services_factory: Callable[[], Any]) -> Starlette:
+def build_app(services_factory: Callable[[], Any], wire: Wire = "seed") -> Starlette:
     """The app; `services_factory` is an async context manager factory yielding `Services` (run in lifespan)."""
 
     @asynccontextmanager
@@ -101,4 +110,4 @@ def build_app(services_factory: Callable[[], Any]) -> Starlette:
             app.state.tokens = services.tokens
             yield
 
-    return Starlette(routes=routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    return Starlette(routes=routes(wire), exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)

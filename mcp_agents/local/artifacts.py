@@ -64,6 +64,9 @@ def guess_type(path: str) -> str:
     return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
+UPLOAD = "upload"  # the purpose signed into upload URLs (downloads sign their disposition)
+
+
 class ArtifactFiles:
     def __init__(self, data_dir: Path, secret: bytes) -> None:
         self.root = (data_dir / "artifacts").resolve()
@@ -125,6 +128,12 @@ class ArtifactFiles:
         expires = int(time.time()) + SIGNED_URL_TTL_SECONDS
         query = {"expires": str(expires), "disposition": disposition,
                  "signature": self._signature(run_id, path, expires, disposition)}
+        return f"{base_url}/agents/{quote(run_id)}/artifacts/{quote(path)}?{urlencode(query)}"
+
+    def signed_upload_url(self, base_url: str, run_id: str, path: str) -> str:
+        """Where the bytes of an upload go (PUT, no credential): signed for uploading this path only."""
+        expires = int(time.time()) + SIGNED_URL_TTL_SECONDS
+        query = {"expires": str(expires), "signature": self._signature(run_id, path, expires, UPLOAD)}
         return f"{base_url}/agents/{quote(run_id)}/artifacts/{quote(path)}?{urlencode(query)}"
 
     def check_signature(self, run_id: str, path: str, expires: str, disposition: str, signature: str) -> None:

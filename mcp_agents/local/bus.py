@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from mcp_agents.local.config import SUBSCRIBER_QUEUE_MAX
@@ -23,8 +24,12 @@ class Frame(NamedTuple):
     data: bytes
 
 
-def sse_frame(message: dict[str, Any]) -> Frame:
-    text = f"id: {message['ts']}\ndata: {json.dumps(message, separators=(',', ':'))}\n\n"
+def compact_json(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+def sse_frame(message: dict[str, Any], encode: Callable[[dict[str, Any]], str] = compact_json) -> Frame:
+    text = f"id: {message['ts']}\ndata: {encode(message)}\n\n"
     return Frame(int(message["ts"]), text.encode())
 
 
@@ -47,8 +52,11 @@ class Subscription:
 
 
 class Bus:
-    def __init__(self) -> None:
+    """`encode` writes a stored message as the wire's JSON (the seed's as stored, or the hosted compact one)."""
+
+    def __init__(self, encode: Callable[[dict[str, Any]], str] = compact_json) -> None:
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
+        self.encode = encode
 
     def subscribe(self, run_id: str) -> Subscription:
         sub = Subscription(self, run_id)
@@ -65,7 +73,7 @@ class Bus:
     def publish(self, run_id: str, messages: list[dict[str, Any]]) -> None:
         subs = self._subs.get(run_id)
         if subs:
-            self._put(subs, [sse_frame(message) for message in messages])
+            self._put(subs, [sse_frame(message, self.encode) for message in messages])
 
     def _put(self, subs: set[Subscription], frames: list[Frame]) -> None:
         for sub in list(subs):

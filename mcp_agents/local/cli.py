@@ -15,6 +15,7 @@ from mcp_agents.local.config import LocalServiceConfig
 from mcp_agents.local.keys import DEV_KEY_FILE
 from mcp_agents.local.private import write_private
 from mcp_agents.local.service import run_local_service
+from mcp_agents.models.hosted import WIRES
 from mcp_agents.settings import Settings
 
 
@@ -31,6 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interactions", default="", help="Comma-separated `module:attribute` interaction sources.")
     parser.add_argument("--heartbeat", type=float, default=15.0, help="Seconds between SSE heartbeat comments.")
     parser.add_argument("--ready-file", default=None, help="Write {base_url, sts_url, pid} JSON here once listening.")
+    parser.add_argument("--wire", default=None, choices=WIRES, help="Wire format: seed (default) or hosted, the "
+                        "hosted service's shapes and strict validation (env MCP_AGENTS_LOCAL_WIRE).")
     parser.add_argument("--log-level", default=None, help="Log level on stderr (default warning).")
 
 
@@ -39,13 +42,14 @@ DEFAULT_PORT = 8787
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.load(data_dir=args.data_dir, local_api_key=args.api_key,
-                             local_allow_loopback_webhooks=args.allow_loopback_webhooks)
+                             local_allow_loopback_webhooks=args.allow_loopback_webhooks, local_wire=args.wire)
     config = LocalServiceConfig(
         data_dir=settings.data_dir, host=args.host or "127.0.0.1",
         port=DEFAULT_PORT if args.port is None else args.port, api_key=settings.local_api_key or None,
         keys_file=Path(args.keys_file).expanduser() if args.keys_file else None,
         interactions=tuple(item.strip() for item in args.interactions.split(",") if item.strip()),
         heartbeat_seconds=args.heartbeat, allow_loopback_webhooks=settings.local_allow_loopback_webhooks,
+        wire=settings.local_wire,
     )
     return asyncio.run(_serve(config, Path(args.ready_file) if args.ready_file else None))
 

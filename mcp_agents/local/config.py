@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mcp_agents.models.hosted import Wire
+
 # Tunables of the service, in one place.
 DEFAULT_HEARTBEAT_SECONDS = 15.0
 DEFAULT_TOKEN_TTL_SECONDS = 3600
@@ -39,6 +41,7 @@ class LocalServiceConfig:
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
     token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
     allow_loopback_webhooks: bool = False  # local development: let notify_endpoints reach 127.0.0.0/8 and ::1
+    wire: Wire = "seed"  # "hosted": the hosted service's wire format and strict validation (see local/wire.py)
 
 
 @dataclass(frozen=True)

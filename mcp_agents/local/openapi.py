@@ -53,7 +53,7 @@ SEARCH_QUERY = ("query", "status", "interaction", "started_by", "categories", "t
 
 # (method, path) -> request schema, success status, answer schema, query parameters
 SPEC: dict[tuple[str, str], tuple[Any, int, Any, dict[str, Any]]] = {
-    ("POST", "/agents"): (_ref(CreateAgentRunRequest), 201, _ref(AgentRun), {}),
+    ("POST", "/agents"): (_ref(CreateAgentRunRequest), 200, _ref(AgentRun), {}),
     ("GET", "/agents"): (None, 200, {"type": "array", "items": _ref(AgentRun)}, {
         "status": {"type": "string"}, "interaction": {"type": "string"}, "started_by": {"type": "string"},
         "since": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 200},
@@ -66,7 +66,7 @@ SPEC: dict[tuple[str, str], tuple[Any, int, Any, dict[str, Any]]] = {
     ("GET", "/agents/{run_id}"): (None, 200, _ref(AgentRun), {}),
     ("DELETE", "/agents/{run_id}"): (None, 200, _ref(TerminateResult), {"reason": {"type": "string"}}),
     ("POST", "/agents/{run_id}/restart"): (None, 200, _ref(AgentRun), {}),
-    ("POST", "/agents/{run_id}/fork"): (None, 201, _ref(AgentRun), {}),
+    ("POST", "/agents/{run_id}/fork"): (None, 200, _ref(AgentRun), {}),
     ("POST", "/agents/{run_id}/signal/{name}"): ({"type": "object"}, 200, _ref(SignalResult), {}),
     ("GET", "/agents/{run_id}/query/{name}"): (None, 200, {}, {}),
     ("GET", "/agents/{run_id}/updates"): (None, 200, {"type": "object", "required": ["messages"], "properties": {

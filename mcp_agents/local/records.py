@@ -15,6 +15,7 @@ from mcp_agents.local.errors import ServiceError
 if TYPE_CHECKING:
     from mcp_agents.local.keys import Principal
     from mcp_agents.local.store import Store
+    from mcp_agents.models import CreateAgentRunRequest
 
 ACCOUNT = "local"
 PROJECT = "local"
@@ -22,6 +23,14 @@ WORKFLOW_TYPE = "ExecuteConversationWorkflow"
 # create parameters kept as given and returned on the run object
 PARAM_FIELDS = ("data", "environment", "model", "tool_names", "collection_id", "properties", "search_scope",
                 "user_channels", "checkpoint_tokens", "max_iterations", "notify_endpoints", "debug_mode")
+def run_params(request: CreateAgentRunRequest) -> dict[str, Any]:
+    """The create parameters kept on the run (`config` overrides stored flat, as older databases hold them)."""
+    params = request.model_dump(mode="json", include=set(PARAM_FIELDS), exclude_none=True)
+    params.update({name: value for name in ("environment", "model")
+                   if (value := getattr(request, name)) is not None})
+    return params
+
+
 TEMPORAL_STATUS = {"created": "RUNNING", "running": "RUNNING", "completed": "COMPLETED", "failed": "FAILED",
                    "cancelled": "CANCELED"}
 

@@ -35,6 +35,9 @@ from mcp_agents.models import TERMINAL_STATUSES, CreateAgentRunRequest
 log = logging.getLogger(__name__)
 ACTIVE = ("created", "running")
 ACCESS_CACHE_MAX = 100_000
+# what every hosted conversation run answers, before its interaction says more (the demo's shapes)
+COMMON_QUERIES: dict[str, Any] = {"ActiveWorkstreams": {"workstreams": []}, "AgentPlan": {"plan": []},
+                                  "AvailableTools": {"tools": []}}
 
 
 def new_run_id() -> str:
@@ -82,7 +85,7 @@ class Runtime:
             "interactive": 1 if request.interactive is not False else 0, "started_at": now_ms(),
             "parent_id": parent_id, "forked_from": None, "workflow_run_id": new_workflow_run_id(),
             "title": None, "topic": None, "tags": request.tags or [], "categories": request.categories or [],
-            "params": request.model_dump(mode="json", include=set(records.PARAM_FIELDS), exclude_none=True),
+            "params": records.run_params(request),
         }
         return await self._launch(rec, interaction, "new")
 
@@ -174,10 +177,11 @@ class Runtime:
         active.signals.put_nowait(Signal(name, payload))
 
     def query(self, row: sqlite3.Row, name: str) -> Any:
+        """A query's answer; the common queries of every conversation run answer empty until set."""
         active = self._active.get(row["id"])
-        answers = active.queries if active is not None else json.loads(row["queries"])
+        answers = {**COMMON_QUERIES, **(active.queries if active is not None else json.loads(row["queries"]))}
         if name not in answers:
-            known = ", ".join(sorted(answers)) or "none"
+            known = ", ".join(sorted(answers))
             raise ServiceError(404, f"query handler {name!r} not found on this run; available: {known}")
         return answers[name]
 

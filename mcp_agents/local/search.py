@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 
 from mcp_agents.local import records
-from mcp_agents.local.api_runs import int_param, run_filters
+from mcp_agents.local.api_runs import int_param, multi_param, run_filters
 from mcp_agents.local.config import LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT
 from mcp_agents.local.keys import Principal
 from mcp_agents.local.store import Store
@@ -33,7 +33,7 @@ def fts_query(text: str) -> str | None:
 
 
 def _csv_filter(request: Request, name: str, where: list[str], args: list[Any]) -> None:
-    values = [item.strip() for item in request.query_params.get(name, "").split(",") if item.strip()]
+    values = multi_param(request, name)
     if values:
         where.append(f"EXISTS (SELECT 1 FROM json_each(r.{name}) j WHERE j.value IN ({','.join('?' * len(values))}))")
         args.extend(values)
@@ -42,7 +42,7 @@ def _csv_filter(request: Request, name: str, where: list[str], args: list[Any]) 
 def _hit(row: sqlite3.Row, score: float) -> dict[str, Any]:
     run = records.run_to_wire(row)
     keys = ("id", "interaction", "interaction_name", "status", "started_at", "completed_at", "started_by", "title",
-            "topic", "tags", "categories", "visibility")
+            "topic", "tags", "categories", "visibility", "interactive", "created_at", "updated_at")
     return {"score": score, **{key: run[key] for key in keys if key in run}}
 
 

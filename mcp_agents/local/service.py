@@ -30,6 +30,8 @@ from mcp_agents.local.notify import Notifier
 from mcp_agents.local.private import make_private_dir, warn_if_shared
 from mcp_agents.local.runtime import Runtime
 from mcp_agents.local.store import Store
+from mcp_agents.local.wire import WireFormat
+from mcp_agents.models.hosted import WIRES
 from mcp_agents.models.paths import API_PREFIX
 
 log = logging.getLogger(__name__)
@@ -64,12 +66,13 @@ async def open_services(config: LocalServiceConfig, dev_key: str, base_url: str)
     registry = build_registry(list(config.interactions))
     store = Store(data_dir)
     store.open()
-    bus = Bus()
+    wire = WireFormat(config.wire)
+    bus = Bus(wire.encode)
     files = ArtifactFiles(data_dir, secret)
     runtime = Runtime(store, bus, registry, files, Notifier(config.allow_loopback_webhooks))
     services = Services(store=store, bus=bus, runtime=runtime, tokens=TokenService(secret, keys,
                         config.token_ttl_seconds), files=files, heartbeat_seconds=config.heartbeat_seconds,
-                        base_url=base_url)
+                        base_url=base_url, wire=wire)
     try:
         await runtime.recover()
         yield services
@@ -94,7 +97,9 @@ async def run_local_service(config: LocalServiceConfig) -> AsyncIterator[Running
     port = int(sock.getsockname()[1])
     host = f"[{config.host}]" if ":" in config.host else config.host
     root = f"http://{host}:{port}"
-    app = build_app(lambda: open_services(config, dev_key, root + API_PREFIX))
+    if config.wire not in WIRES:
+        raise ValueError(f"wire must be one of {', '.join(WIRES)}, not {config.wire!r}")
+    app = build_app(lambda: open_services(config, dev_key, root + API_PREFIX), wire=config.wire)
     server = _Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, http=HTTP_IMPLEMENTATION,
                                            timeout_graceful_shutdown=int(SHUTDOWN_TIMEOUT_SECONDS)))
     task = asyncio.create_task(server.serve(sockets=[sock]), name="mcp-agents-local")

@@ -10,7 +10,7 @@ already queued are written together, one chunk per wake-up, so a burst costs one
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -43,7 +43,7 @@ async def stream(request: Request) -> StreamingResponse:
         subscription.bus.unsubscribe(subscription)
         raise
     finished = row["status"] in TERMINAL_STATUSES
-    body = _events(subscription, history, since, finished, services.heartbeat_seconds)
+    body = _events(subscription, history, since, finished, services.heartbeat_seconds, services.bus.encode)
     return StreamingResponse(body, media_type="text/event-stream", headers=HEADERS)
 
 
@@ -60,12 +60,12 @@ def parse_since(raw: str | None) -> int:
 
 
 async def _events(subscription: Subscription, history: list[dict[str, Any]], since: int, finished: bool,
-                  heartbeat: float) -> AsyncIterator[bytes]:
+                  heartbeat: float, encode: Callable[[dict[str, Any]], str]) -> AsyncIterator[bytes]:
     with subscription:
         last = since
         for message in history:
             last = message["ts"]
-            yield sse_frame(message).data
+            yield sse_frame(message, encode).data
         if finished:
             return
         yield b": connected\n\n"

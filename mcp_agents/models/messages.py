@@ -56,6 +56,11 @@ def parse_type(value: object) -> MessageType | None:
     return None
 
 
+def type_code(kind: MessageType) -> int:
+    """The integer code of a type on the hosted wire (`t` of a compact message, `type` of `POST /updates`)."""
+    return TYPE_CODES.index(kind)
+
+
 _COMPACT = {"t": "type", "m": "message", "w": "workstream_id", "d": "details", "ts": "timestamp",
             "f": "final_chunk", "i": "activity_id", "wri": "workflow_run_id"}
 _LEGACY = {"type": "type", "message": "message", "workstream_id": "workstream_id", "details": "details",

@@ -42,7 +42,8 @@ class RunDetails(_Response):
     result: Any = None
     pendingActivities: list[Any] | None = None
     error: Any = None
-    history: list[Any] | None = None
+    history: Any = Field(default=None, description="The seed's list of events, or the hosted WorkflowHistory "
+                                                   "object (`{type: 'agent', agentTasks: [...]}`).")
 
 
 class ChildRun(_Response):

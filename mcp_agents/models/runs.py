@@ -41,15 +41,28 @@ class InteractiveChannel(BaseModel):
 UserChannel = EmailChannel | InteractiveChannel
 
 
+class RunConfig(BaseModel):
+    """`config` of a new run: the execution overrides of the hosted `InteractionExecutionConfiguration`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    environment: str | None = Field(default=None, max_length=256)
+    model: str | None = Field(default=None, max_length=256)
+
+
 class CreateAgentRunRequest(BaseModel):
-    """`POST /agents`: every input parameter of the seed."""
+    """`POST /agents`: every input parameter of the seed, shaped as the hosted `CreateAgentRunPayload`.
+
+    The seed puts `environment` and `model` at the top level; the hosted schema puts them under
+    `config` and refuses unknown properties. Both spellings are accepted here and serialized the
+    hosted way (`config`), which the seed-shaped local service reads too.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     interaction: str = Field(min_length=1, max_length=256, description="Interaction id or name, `Name@version` ok.")
     data: dict[str, Any] | None = None
-    environment: str | None = Field(default=None, max_length=256)
-    model: str | None = Field(default=None, max_length=256)
+    config: RunConfig | None = None
     interactive: bool | None = Field(default=None, description="Default true.")
     tool_names: list[str] | None = None
     collection_id: str | None = Field(default=None, max_length=256)
@@ -63,6 +76,32 @@ class CreateAgentRunRequest(BaseModel):
     max_iterations: int | None = Field(default=None, ge=1)
     notify_endpoints: list[str] | None = None
     debug_mode: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _overrides_into_config(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or not ({"environment", "model"} & raw.keys()):
+            return raw
+        out = dict(raw)
+        config = out.get("config")
+        if config is not None and not isinstance(config, dict | RunConfig):
+            return out  # refused by validation, with the field's own message
+        merged: dict[str, Any] = (config.model_dump(exclude_none=True) if isinstance(config, RunConfig)
+                                  else dict(config or {}))
+        for name in ("environment", "model"):  # the top-level value wins, as keywords win in `runs.create`
+            value = out.pop(name, None)
+            if value is not None:
+                merged[name] = value
+        out["config"] = merged
+        return out
+
+    @property
+    def environment(self) -> str | None:
+        return self.config.environment if self.config else None
+
+    @property
+    def model(self) -> str | None:
+        return self.config.model if self.config else None
 
     @model_validator(mode="after")
     def _check_endpoints(self) -> CreateAgentRunRequest:
@@ -99,6 +138,17 @@ class AgentRun(_Response):
     visibility: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _overrides_from_config(cls, raw: Any) -> Any:
+        """The hosted run keeps `environment` and `model` under `config`; the seed's at the top level."""
+        config = raw.get("config") if isinstance(raw, dict) else None
+        if not isinstance(config, dict):
+            return raw
+        lifted = {name: config[name] for name in ("environment", "model")
+                  if raw.get(name) is None and isinstance(config.get(name), str)}
+        return {**raw, **lifted} if lifted else raw
 
     @property
     def is_terminal(self) -> bool:

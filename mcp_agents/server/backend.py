@@ -41,7 +41,8 @@ async def open_backend(settings: Settings, *, callers_only: bool = False) -> Asy
     from mcp_agents.local import LocalServiceConfig, run_local_service
 
     config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None,
-                                allow_loopback_webhooks=settings.local_allow_loopback_webhooks)
+                                allow_loopback_webhooks=settings.local_allow_loopback_webhooks,
+                                wire=settings.local_wire)
     async with run_local_service(config) as service:
         # WARNING so that it shows at the default log level: the user should know where runs live.
         logger.warning(

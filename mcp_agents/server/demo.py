@@ -23,6 +23,8 @@ import anyio
 from mcp import Client, StdioServerParameters
 from mcp.types import CallToolResult, ElicitRequestParams, ElicitResult, ErrorData
 
+from mcp_agents.models.hosted import WIRES
+
 DEMO_TIMEOUT_SECONDS = 60.0
 MAX_WAIT_CALLS = 20
 QUESTION = "Which colour should the chart use?"
@@ -34,6 +36,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "(default: a temporary directory, removed at the end).")
     parser.add_argument("--steps", type=int, default=4, help="Work steps of the Demo agent (default: 4).")
     parser.add_argument("--step-delay-ms", type=int, default=150, help="Pace of the Demo agent (default: 150).")
+    parser.add_argument("--wire", default=None, choices=WIRES, help="Wire format of the local service: seed "
+                        "(default) or hosted (env MCP_AGENTS_LOCAL_WIRE).")
     parser.add_argument("--timeout", type=float, default=DEMO_TIMEOUT_SECONDS,
                         help=f"Give up after this many seconds (default: {DEMO_TIMEOUT_SECONDS:g}).")
 
@@ -75,7 +79,10 @@ async def _demo(args: argparse.Namespace) -> int:
     from mcp_agents.local import LocalServiceConfig, run_local_service
 
     with anyio.fail_after(args.timeout), _data_dir(args.data_dir) as data_dir:
-        config = LocalServiceConfig(data_dir=data_dir, api_key=_demo_key(data_dir))
+        wire = args.wire or os.environ.get("MCP_AGENTS_LOCAL_WIRE", "").strip().lower() or "seed"
+        if wire not in WIRES:
+            raise SystemExit(f"demo: MCP_AGENTS_LOCAL_WIRE must be one of {', '.join(WIRES)}, not {wire!r}")
+        config = LocalServiceConfig(data_dir=data_dir, api_key=_demo_key(data_dir), wire=wire)
         async with run_local_service(config) as service:
             say(f"local Agent Runs service at {service.base_url}")
             env = {**os.environ, "VERTESIA_API_URL": service.base_url, "VERTESIA_API_KEY": service.api_key,

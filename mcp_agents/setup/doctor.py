@@ -223,7 +223,8 @@ async def local_round_trip(settings: Settings) -> float:
     from mcp_agents.models.messages import MessageType
 
     nonce = f"doctor-{uuid.uuid4().hex[:12]}"
-    config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None)
+    config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None,
+                                wire=settings.local_wire)
     async with run_local_service(config) as service, AgentRunsClient(
             base_url=service.base_url, api_key=service.api_key, sts_url=service.sts_url, max_retries=0) as client:
         started = time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import httpx2
 import pytest
@@ -34,18 +35,20 @@ async def test_runs_lifecycle(api: ScriptedAPI, client: AgentRunsClient) -> None
     assert run.status == "running"
 
     again = await client.runs.create(CreateAgentRunRequest(interaction="Echo"), model="m1")
-    assert json.loads(last(api)[3]) == {"interaction": "Echo", "model": "m1"}
+    assert json.loads(last(api)[3]) == {"interaction": "Echo", "config": {"model": "m1"}}
     assert again.id != run.id
 
     assert (await client.runs.retrieve(run.id)).id == run.id
     assert last(api)[:2] == ("GET", f"/api/v1/agents/{run.id}")
 
     listed = await client.runs.list(status=["running", "completed"], limit=5, order="asc", sort="updated_at")
-    assert last(api)[2] == {"status": "running,completed", "limit": "5", "order": "asc", "sort": "updated_at"}
+    assert api.calls[-1].params == [("status", "running"), ("status", "completed"), ("limit", "5"),
+                                    ("sort", "updated_at"), ("order", "asc")]
     assert {r.id for r in listed.items} == {run.id, again.id}
 
     found = await client.runs.search("report", tags=["a", "b"], categories="c", limit=3)
-    assert last(api)[2] == {"query": "report", "tags": "a,b", "categories": "c", "limit": "3"}
+    assert api.calls[-1].params == [("query", "report"), ("categories", "c"), ("tags", "a"), ("tags", "b"),
+                                    ("limit", "3")]
     assert found.total == 2
 
     await client.runs.list(interaction="Echo", started_by="u1", since="2025-01-01", until="2025-02-01",
@@ -119,30 +122,39 @@ async def test_messages_retrieve_and_post(api: ScriptedAPI, client: AgentRunsCli
     posted = await client.messages.post(run["id"], message="progress", type="PLAN", details={"n": 1},
                                         workstream_id="w2")
     assert posted.success
-    assert json.loads(last(api)[3]) == {"type": "PLAN", "message": "progress", "details": {"n": 1},
+    assert json.loads(last(api)[3]) == {"type": 2, "message": "progress", "details": {"n": 1},
                                         "workstream_id": "w2"}
+    calls = len(api.calls)
+    with pytest.raises(InvalidRequestError, match="NOPE"):
+        await client.messages.post(run["id"], message="x", type="NOPE")
+    assert len(api.calls) == calls  # refused before any request: the schema takes only the integer codes
 
 
 @pytest.mark.parametrize("shape", ["seed", "live"])
-async def test_artifacts_round_trip(api: ScriptedAPI, client: AgentRunsClient, shape: str) -> None:
+async def test_artifacts_round_trip(api: ScriptedAPI, client: AgentRunsClient, shape: str,
+                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     api.artifacts_mode = shape
     run = api.create_run()
     answer = await client.artifacts.upload(run["id"], "out/report 1.csv", b"a,b\n1,2\n", content_type="text/csv")
-    put = api.calls_to("/artifacts/", "PUT")[0]
-    assert put.path == f"/api/v1/agents/{run['id']}/artifacts/out/report%201.csv"
-    assert put.headers["content-type"] == "text/csv"
-    if shape == "live":
-        assert answer is not None and answer.url.startswith("/signed/")
-        signed = api.calls_to("/signed/", "PUT")[0]
-        assert "authorization" not in signed.headers and signed.body == b"a,b\n1,2\n"
-    else:
-        assert answer is None
+    puts = api.calls_to("/artifacts/", "PUT")
+    assert puts[0].path == f"/api/v1/agents/{run['id']}/artifacts/out/report%201.csv"
+    assert puts[0].headers["content-type"] == "text/csv" and puts[0].body == b""  # asks for a signed URL
+    if shape == "live":  # the bytes go once, to the signed URL, without our credential
+        assert answer is not None and answer.url.startswith("/signed/") and len(puts) == 1
+        signed = api.calls_to("/signed/", "PUT")
+        assert len(signed) == 1 and "authorization" not in signed[0].headers and signed[0].body == b"a,b\n1,2\n"
+    else:  # the seed's direct upload: the answer held no URL, so the bytes go to the API's PUT
+        assert answer is None and [put.body for put in puts] == [b"", b"a,b\n1,2\n"]
     assert await client.artifacts.list(run["id"]) == ["out/report 1.csv"]
     content = await client.artifacts.get(run["id"], "out/report 1.csv")
     assert content.content == b"a,b\n1,2\n" and content.content_type.startswith("text/csv")
     url = await client.artifacts.url(run["id"], "out/report 1.csv", disposition="attachment")
     assert last(api)[2] == {"url": "1", "disposition": "attachment"}
     assert "disposition=attachment" in url.url
+    # httpx2 logs every request it sends; a signed URL's query (its signature) never reaches a log line
+    assert "HTTP Request: PUT" in caplog.text
+    assert "SIGNATURE" not in caplog.text and "disposition=attachment" not in caplog.text
     with pytest.raises(NotFoundError):
         await client.artifacts.get(run["id"], "missing.txt")
 

@@ -60,3 +60,20 @@ def test_run_list_shapes() -> None:
     assert (live.total_count, live.next_cursor) == (2, "c2")
     assert seed.items[1].is_terminal and seed.items[1].model_extra == {"extra": 1}
     assert ChildrenList.model_validate([{"run_id": "c"}]).runs[0].run_id == "c"
+
+
+def test_model_and_environment_overrides_go_under_config() -> None:
+    from mcp_agents.models import AgentRun, CreateAgentRunRequest
+    from mcp_agents.models.runs import RunConfig
+
+    request = CreateAgentRunRequest(interaction="Echo", model="m", environment="e")  # the seed's spelling
+    wire = {"interaction": "Echo", "config": {"environment": "e", "model": "m"}}
+    assert request.model_dump(exclude_none=True) == wire
+    assert (request.model, request.environment) == ("m", "e")
+    override = CreateAgentRunRequest.model_validate({"interaction": "Echo", "config": RunConfig(model="a"),
+                                                     "model": "b"})
+    assert override.model == "b"
+    with pytest.raises(ValueError, match="modle"):
+        CreateAgentRunRequest.model_validate({"interaction": "Echo", "config": {"modle": "m"}})
+    hosted = AgentRun.model_validate({"id": "r", "config": {"environment": "e", "model": "m"}})
+    assert (hosted.environment, hosted.model) == ("e", "m")

@@ -21,8 +21,8 @@ STEP_TIMEOUT = 20.0
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_fan_out_three_runs_until_any_then_all(http_server: HttpServer, mode: str) -> None:
-    async with http(http_server, mode) as mcp:
+async def test_fan_out_three_runs_until_any_then_all(wired_http_server: HttpServer, mode: str) -> None:
+    async with http(wired_http_server, mode) as mcp:
         quick = await start(mcp, data=demo(steps=1, step_delay_ms=1))
         others = [await start(mcp, data=demo(steps=4, step_delay_ms=40)) for _ in range(2)]
         run_ids = [quick, *others]
@@ -37,8 +37,8 @@ async def test_fan_out_three_runs_until_any_then_all(http_server: HttpServer, mo
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_a_question_is_answered_with_send_agent_input(http_server: HttpServer, mode: str) -> None:
-    async with http(http_server, mode) as mcp:  # no elicitation callback: the wait returns the question
+async def test_a_question_is_answered_with_send_agent_input(wired_http_server: HttpServer, mode: str) -> None:
+    async with http(wired_http_server, mode) as mcp:  # no elicitation callback: the wait returns the question
         run_id = await start(mcp, data=demo(ask="Which size?"), interactive=True)
         question = None
         for _ in range(5):
@@ -113,9 +113,9 @@ async def test_modern_era_subscription_over_http(service: Service, http_server: 
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_artifact_round_trip(http_server: HttpServer, mode: str) -> None:
+async def test_artifact_round_trip(wired_http_server: HttpServer, mode: str) -> None:
     binary = bytes(range(256)) * 4
-    async with http(http_server, mode) as mcp:
+    async with http(wired_http_server, mode) as mcp:
         run_id = await start(mcp, "Echo", data={"task": "files"})
         await call(mcp, "upload_agent_artifact", {"run_id": run_id, "path": "in/notes.md", "text": "# Notes\nhi",
                                                   "mime_type": "text/markdown"})

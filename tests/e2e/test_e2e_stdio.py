@@ -14,8 +14,8 @@ from tests.support.progress import Progress
 pytestmark = pytest.mark.anyio
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_delegate_and_wait_with_live_progress(service: Service, mode: str) -> None:
-    async with stdio(service, mode) as mcp:
+async def test_delegate_and_wait_with_live_progress(wired_service: Service, mode: str) -> None:
+    async with stdio(wired_service, mode) as mcp:
         assert mcp.server_info is not None and mcp.server_info.name == "mcp-agents"
         run_id = await start(mcp, data=demo(steps=3))
         progress = Progress()
@@ -28,14 +28,14 @@ async def test_delegate_and_wait_with_live_progress(service: Service, mode: str)
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_a_question_is_answered_by_elicitation(service: Service, mode: str) -> None:
+async def test_a_question_is_answered_by_elicitation(wired_service: Service, mode: str) -> None:
     asked: list[str] = []
 
     async def human(context: Any, params: Any) -> ElicitResult:
         asked.append(params.message)
         return ElicitResult(action="accept", content={"answer": "teal"})
 
-    async with stdio(service, mode, elicitation_callback=human) as mcp:
+    async with stdio(wired_service, mode, elicitation_callback=human) as mcp:
         run_id = await start(mcp, data=demo(ask="Which colour?"), interactive=True)
         runs = await wait_until_answered(mcp, [run_id])
         assert asked and "Which colour?" in asked[0]

@@ -10,7 +10,7 @@ from tests.local.helpers import wait_message, wait_status
 async def _echo(api: httpx2.AsyncClient, **fields: object) -> dict[str, object]:
     body = {"interaction": "Echo", "data": {"task": "hi"}, **fields}
     answer = await api.post("/agents", json=body)
-    assert answer.status_code == 201, answer.text
+    assert answer.status_code == 200, answer.text
     return dict(answer.json())
 
 
@@ -119,7 +119,7 @@ async def test_updates_post_since_and_fork(api: httpx2.AsyncClient) -> None:
     assert later == messages[-1:]
 
     fork = await api.post(f"/agents/{run_id}/fork")
-    assert fork.status_code == 201
+    assert fork.status_code == 200
     fork_id = fork.json()["id"]
     assert fork_id != run_id and fork.json()["forked_from"] == run_id
     await wait_status(api, fork_id, {"completed"})
@@ -131,8 +131,11 @@ async def test_queries_details_and_history(api: httpx2.AsyncClient) -> None:
     run = await _echo(api, interactive=False)
     run_id = str(run["id"])
     await wait_status(api, run_id, {"completed"})
-    unknown = await api.get(f"/agents/{run_id}/query/AgentPlan")
-    assert unknown.status_code == 404
+    for name, empty in (("AgentPlan", {"plan": []}), ("ActiveWorkstreams", {"workstreams": []}),
+                        ("AvailableTools", {"tools": []})):  # every conversation run answers the common queries
+        assert (await api.get(f"/agents/{run_id}/query/{name}")).json() == empty
+    unknown = await api.get(f"/agents/{run_id}/query/NoSuchQuery")
+    assert unknown.status_code == 404 and "AgentPlan" in unknown.json()["message"]
     details = (await api.get(f"/agents/{run_id}/details")).json()
     assert details["status"] == "COMPLETED" and details["input"] == {"task": "hi"}
     assert details["workflow_id"] == f"AgentRun:{run_id}" and "history" not in details

@@ -54,9 +54,10 @@ def error(status: int, message: str) -> JSONResponse:
 class Call:
     method: str
     path: str
-    query: dict[str, str]
+    query: dict[str, str]  # the last value of each parameter
     headers: dict[str, str]
     body: bytes
+    params: list[tuple[str, str]] = field(default_factory=list)  # every parameter, repeated ones included
 
 
 @dataclass
@@ -199,7 +200,8 @@ class ScriptedAPI:
         async def endpoint(request: Request) -> Response:
             body = await request.body()
             raw_path = request.scope.get("raw_path", request.url.path.encode()).decode()
-            call = Call(request.method, raw_path, dict(request.query_params), dict(request.headers), body)
+            call = Call(request.method, raw_path, dict(request.query_params), dict(request.headers), body,
+                        list(request.query_params.multi_items()))
             self.calls.append(call)
             for item in self.scripted:
                 if item.times > 0 and (item.method in (None, request.method)) and (
@@ -249,7 +251,7 @@ class ScriptedAPI:
     async def _list(self, request: Request, call: Call) -> Response:
         items = list(self.runs.values())
         if "status" in call.query:
-            wanted = call.query["status"].split(",")
+            wanted = [value for key, value in call.params if key == "status"]
             items = [r for r in items if r["status"] in wanted]
         if self.list_shape == "array":
             return JSONResponse(items)
@@ -347,7 +349,7 @@ class ScriptedAPI:
         stored = self._store(run_id).get(path)
         if stored is None:
             return error(404, f"artifact {path} not found")
-        if call.query.get("url") == "1":
+        if call.query.get("url") in ("1", "true"):
             url = f"{self.root}/download/{run_id}/{path}?disposition={call.query.get('disposition', '')}"
             return JSONResponse({"url": url, "path": path})
         if self.artifacts_mode == "redirect":  # content served from another origin, like signed storage
@@ -364,7 +366,7 @@ class ScriptedAPI:
         if self.artifacts_mode == "live":
             key = f"k{len(self.uploads) + 1}"
             self.uploads[key] = (run_id, path)
-            return JSONResponse({"url": f"/signed/{key}", "path": path})
+            return JSONResponse({"url": f"/signed/{key}?expires=9999999999&signature=SIGNATURE-{key}", "path": path})
         self._store(run_id)[path] = (call.body, content_type)
         return JSONResponse({"path": path, "size": len(call.body)})
 

@@ -101,7 +101,8 @@ class Demo:
         await self._publish_plan(ctx, plan, workstreams)
         await ctx.post("THOUGHT", "Creating a plan", details={"tool": "plan", "tool_status": "completed"})
         await ctx.emit_events([llm("start", 1200 + 4 * len(task), 180, 1), tool("plan", 1)])
-        await ctx.post("PLAN", f"Plan with {len(plan)} workstreams", details={"plan": plan})
+        tasks = [{key: item[key] for key in ("id", "goal", "status")} for item in plan]  # the hosted PlanTask
+        await ctx.post("PLAN", f"Plan with {len(plan)} workstreams", details={"plan": tasks})
 
         figures: list[int] = []
         for step in range(1, steps + 1):
