@@ -11,6 +11,7 @@ from mcp_agents.client._resource import Resource, build
 from mcp_agents.client._streaming import StreamPolicy, follow
 from mcp_agents.client.errors import InvalidRequestError
 from mcp_agents.models import AgentMessage, MessagesPage, PostUpdateRequest, PostUpdateResponse
+from mcp_agents.models.cursor import Cursor, CursorError
 from mcp_agents.models.paths import UPDATES
 
 
@@ -38,14 +39,17 @@ class MessagesResource(Resource):
                                            UPDATES.format(run_id=segment(run_id, "run id")),
                                            json=body.model_dump(mode="json", exclude_none=True))
 
-    def stream(self, run_id: str, *, since: int | None = None,
+    def stream(self, run_id: str, *, since: Cursor | int | str | None = None,
                read_history: bool = True) -> AsyncIterator[AgentMessage]:
-        """Each message of the run exactly once, in order, from `since` (epoch ms) until the run ends.
+        """Each message of the run exactly once, in order, after `since` until the run ends.
 
+        `since` is a `Cursor` (or its wire form); a plain integer means "after that millisecond".
         `read_history=False` is for a caller that has just read the stored messages itself (with
-        `retrieve`) up to `since`: the stream then starts with the live part, saving that request.
-        Checks the arguments at once; requests start on the first iteration.
+        `retrieve` and a `Position`) up to `since`: the stream then starts with the live part, saving
+        that request. Checks the arguments at once; requests start on the first iteration.
         """
-        if since is not None and since < 0:
-            raise InvalidRequestError("since must be an epoch-milliseconds timestamp >= 0")
-        return follow(self._requester, run_id, since, self._stream_policy, read_history=read_history)
+        try:
+            cursor = Cursor.parse(since)
+        except CursorError as exc:
+            raise InvalidRequestError(f"since: {exc}") from None
+        return follow(self._requester, run_id, cursor, self._stream_policy, read_history=read_history)
