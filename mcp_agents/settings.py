@@ -81,6 +81,9 @@ OPTIONS: tuple[Option, ...] = (
            "(default: `mcp-agents` under the user's data directory)."),
     Option("local_api_key", "MCP_AGENTS_LOCAL_API_KEY", "--api-key", "", "Development API key of the local "
            "service (default: generated on first start and kept in the data directory).", secret=True),
+    Option("local_bursts", "MCP_AGENTS_LOCAL_BURSTS", "--bursts", "false", "Local service: stamp messages as "
+           "the hosted service's producers do, several in one millisecond (parallel tool calls, a question and "
+           "the IDLE after it), to test clients against same-millisecond bursts."),
     Option("log_level", "MCP_AGENTS_LOG_LEVEL", "--log-level", "warning", "Log level on stderr."),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
@@ -111,6 +114,7 @@ class Settings:
     port: int = 8765
     data_dir: Path = field(default_factory=default_data_dir)
     local_api_key: str = field(default="", repr=False)
+    local_bursts: bool = False
     log_level: str = "warning"
 
     @property
@@ -164,7 +168,8 @@ class Settings:
             allow_interactions=_csv(raw["allow_interactions"]), transport=transport,  # type: ignore[arg-type]
             host=raw["host"], port=port,
             data_dir=Path(raw["data_dir"]).expanduser() if raw["data_dir"] else default_data_dir(),
-            local_api_key=raw["local_api_key"], log_level=raw["log_level"].lower(),
+            local_api_key=raw["local_api_key"], local_bursts=_flag(raw["local_bursts"]),
+            log_level=raw["log_level"].lower(),
         )
 
     def describe(self) -> dict[str, str]:

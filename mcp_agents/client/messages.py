@@ -31,10 +31,10 @@ class MessagesResource(Resource):
         return parse_model(MessagesPage, data, response).messages
 
     async def post(self, run_id: str, *, message: str = "", type: str | int = "UPDATE", details: Any = None,
-                   workstream_id: str | None = None) -> PostUpdateResponse:
-        """Publish a message into the run's stream."""
+                   workstream_id: str | None = None, timestamp: int | None = None) -> PostUpdateResponse:
+        """Publish a message into the run's stream; `timestamp` (epoch ms) is the producer's own stamp."""
         body = build(PostUpdateRequest, {"type": type, "message": message, "details": details,
-                                         "workstream_id": workstream_id}, "update")
+                                         "workstream_id": workstream_id, "timestamp": timestamp}, "update")
         return await self._requester.model(PostUpdateResponse, "POST",
                                            UPDATES.format(run_id=segment(run_id, "run id")),
                                            json=body.model_dump(mode="json", exclude_none=True))

@@ -14,22 +14,27 @@ from collections import defaultdict
 from typing import Any, NamedTuple
 
 from mcp_agents.local.config import SUBSCRIBER_QUEUE_MAX
+from mcp_agents.local.records import SEQ
 
 
 class Frame(NamedTuple):
-    """A committed message as its Server-Sent Events frame (`ts` is its SSE id)."""
+    """A committed message as its Server-Sent Events frame (`ts` is its SSE id; `seq` its stored order,
+    which tells apart the messages of one millisecond)."""
 
     ts: int
     data: bytes
+    seq: int = 0
 
 
-def sse_frame(message: dict[str, Any]) -> Frame:
-    text = f"id: {message['ts']}\ndata: {json.dumps(message, separators=(',', ':'))}\n\n"
-    return Frame(int(message["ts"]), text.encode())
+def sse_frame(message: dict[str, Any], seq: int | None = None) -> Frame:
+    """The frame of a stored message; `seq` defaults to the row id `records.insert_messages` left on it."""
+    body = {key: value for key, value in message.items() if key != SEQ}
+    text = f"id: {message['ts']}\ndata: {json.dumps(body, separators=(',', ':'))}\n\n"
+    return Frame(int(message["ts"]), text.encode(), int(message.get(SEQ, 0) if seq is None else seq))
 
 
-END = Frame(-1, b"")  # the run reached a terminal status
-CLOSED = Frame(-2, b"")  # the subscriber was dropped (too slow) or the service is stopping
+END = Frame(-1, b"", -1)  # the run reached a terminal status
+CLOSED = Frame(-2, b"", -2)  # the subscriber was dropped (too slow) or the service is stopping
 
 
 class Subscription:

@@ -14,7 +14,7 @@ from pathlib import Path
 from mcp_agents.local.config import LocalServiceConfig
 from mcp_agents.local.keys import write_private
 from mcp_agents.local.service import run_local_service
-from mcp_agents.settings import Settings
+from mcp_agents.settings import OPTION_BY_NAME, Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,19 +28,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heartbeat", type=float, default=15.0, help="Seconds between SSE heartbeat comments.")
     parser.add_argument("--ready-file", default=None, help="Write {base_url, sts_url, pid} JSON here once listening.")
     parser.add_argument("--log-level", default=None, help="Log level on stderr (default warning).")
+    bursts = OPTION_BY_NAME["local_bursts"]
+    parser.add_argument(bursts.flag or "--bursts", dest="bursts", action="store_true", default=None,
+                        help=f"{bursts.help} [env {bursts.env}]")
 
 
 DEFAULT_PORT = 8787
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.load(data_dir=args.data_dir, local_api_key=args.api_key)
+    settings = Settings.load(data_dir=args.data_dir, local_api_key=args.api_key, local_bursts=args.bursts)
     config = LocalServiceConfig(
         data_dir=settings.data_dir, host=args.host or "127.0.0.1",
         port=DEFAULT_PORT if args.port is None else args.port, api_key=settings.local_api_key or None,
         keys_file=Path(args.keys_file).expanduser() if args.keys_file else None,
         interactions=tuple(item.strip() for item in args.interactions.split(",") if item.strip()),
-        heartbeat_seconds=args.heartbeat,
+        heartbeat_seconds=args.heartbeat, bursts=settings.local_bursts,
     )
     return asyncio.run(_serve(config, Path(args.ready_file) if args.ready_file else None))
 

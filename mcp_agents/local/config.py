@@ -36,6 +36,7 @@ class LocalServiceConfig:
     interactions: Sequence[str] = ()  # extra "module:attribute" interaction sources to load
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
     token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
+    bursts: bool = False  # producer-stamped timestamps: messages posted together share a millisecond
 
 
 @dataclass(frozen=True)

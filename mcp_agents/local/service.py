@@ -64,7 +64,7 @@ async def open_services(config: LocalServiceConfig, dev_key: str, base_url: str)
     store.open()
     bus = Bus()
     files = ArtifactFiles(data_dir, secret)
-    runtime = Runtime(store, bus, registry, files)
+    runtime = Runtime(store, bus, registry, files, bursts=config.bursts)
     services = Services(store=store, bus=bus, runtime=runtime, tokens=TokenService(secret, keys,
                         config.token_ttl_seconds), files=files, heartbeat_seconds=config.heartbeat_seconds,
                         base_url=base_url)

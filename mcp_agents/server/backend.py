@@ -40,7 +40,8 @@ async def open_backend(settings: Settings, *, callers_only: bool = False) -> Asy
         return
     from mcp_agents.local import LocalServiceConfig, run_local_service
 
-    config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None)
+    config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None,
+                                bursts=settings.local_bursts)
     async with run_local_service(config) as service:
         # WARNING so that it shows at the default log level: the user should know where runs live.
         logger.warning(

@@ -120,9 +120,20 @@ class Watch:
         return self.caught_up and (self.done or (self.waiting and not self.eliciting))
 
     def read(self, messages: Sequence[AgentMessage]) -> list[AgentMessage]:
-        """Take a complete read from `cursor.since`; returns the new messages, in order."""
+        """Take a complete read from `cursor.since`; returns the new messages, in order.
+
+        The read returns the messages of the cursor's millisecond again (skipped: delivered before). When
+        the last of them to touch the turn is a question, the caller has seen it, and an IDLE that follows
+        (the hosted service posts one after a question) is the question's, not the end of a new turn;
+        when it is anything else, that IDLE was delivered already.
+        """
         self.position.restart()
-        new = [message for message in messages if self.take(message)]
+        new: list[AgentMessage] = []
+        for message in messages:
+            if self.take(message):
+                new.append(message)
+            elif not new and turn_effect(message) is not None:
+                self.stale_idle = message.type in INPUT_TYPES
         self.position.settle()
         return new
 

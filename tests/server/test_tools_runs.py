@@ -73,8 +73,10 @@ async def test_restart_fork_cancel_and_signals(local_service: RunningService, mo
         sent = data(await call(mcp, "send_agent_input", {"run_id": echo_id, "message": "ping"}))
         assert "UserInput sent" in sent["runs"][0]["note"]
         stopped = data(await call(mcp, "send_agent_input", {"run_id": echo_id, "signal": "Stop",
-                                                            "wait_seconds": 20}))
-        assert stopped["runs"][0]["done"]
+                                                            "wait_seconds": 60}))
+        # Stop ends the turn, not the run: it waits for input again (cancel_agent_run ends it).
+        assert not stopped["timed_out"] and not stopped["runs"][0]["done"]
+        assert stopped["runs"][0]["turn"] == "waiting_for_input"
         long = data(await call(mcp, "start_agent_run", {"interaction": "Demo", "interactive": False,
                                                         "data": demo(steps=100, step_delay_ms=100)}))
         cancelled = data(await call(mcp, "cancel_agent_run", {"run_id": long["runs"][0]["run_id"],

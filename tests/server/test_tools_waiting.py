@@ -87,7 +87,10 @@ async def test_question_answered_by_elicitation(local_service: RunningService, m
         result = data(await call(mcp, "wait_for_agent_runs", {"run_ids": [run_id], "timeout_seconds": 30}))
         run = result["runs"][0]
         assert len(asked) == 1 and "Which colour?" in asked[0] and run_id[-6:] in asked[0]
-        assert run["status"] == "completed" and "You said: blue" in run["answer"] and run.get("question") is None
+        # The answered question starts a new turn; the wait returns when that turn ends (IDLE after the answer).
+        assert not result["timed_out"] and run["status"] == "running" and run["turn"] == "waiting_for_input"
+        assert "You said: blue" in run["answer"] and run.get("question") is None
+        assert "send_agent_input" in result["next_step"] and "cancel_agent_run" in result["next_step"]
 
 
 async def test_question_without_elicitation_goes_to_the_model(local_service: RunningService, mode: str) -> None:

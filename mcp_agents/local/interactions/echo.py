@@ -1,37 +1,35 @@
-"""`Echo`: answers `data.task`; when interactive, answers every UserInput until Stop."""
+"""`Echo`: answers `data.task`; when interactive, answers every UserInput, turn by turn, until terminated."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mcp_agents.local.interactions.base import RunContext
+from mcp_agents.local.interactions.base import Post, RunContext, next_input
 
 
 class Echo:
     name = "Echo"
     version = "1"
-    description = "Answers data.task, then (interactive) echoes every UserInput until Stop."
+    description = "Answers data.task, then (interactive) echoes every UserInput, going IDLE between turns."
     resumable = True  # stateless: after a crash it simply waits for the next input
 
     async def run(self, ctx: RunContext) -> Any:
         task = ctx.data.get("task")
         history = await ctx.history() if ctx.mode != "new" else []
         answered = any(item.get("t") == "ANSWER" for item in history)
-        if not answered or (ctx.mode == "restart" and not ctx.interactive):
-            await ctx.post("ANSWER", str(task) if task is not None else "(no task given)")
+        answer = [Post("ANSWER", str(task) if task is not None else "(no task given)")]
+        if answered and not (ctx.mode == "restart" and not ctx.interactive):
+            answer = []
         if not ctx.interactive:
+            if answer:
+                await ctx.post_many(answer)
             return {"answer": task}
         replies = 0
         while True:
-            signal = await ctx.next_signal()
-            if signal is None or signal.name == "Stop":
+            signal = await next_input(ctx, answer)
+            replies += 1
+            if ctx.max_iterations is not None and replies >= ctx.max_iterations:
+                await ctx.post_many([Post("ANSWER", signal.message),
+                                     Post("WARNING", f"max_iterations ({ctx.max_iterations}) reached")])
                 return {"replies": replies}
-            if signal.name == "UserInput":
-                await ctx.post("ANSWER", signal.message)
-                replies += 1
-                if ctx.max_iterations is not None and replies >= ctx.max_iterations:
-                    await ctx.post("WARNING", f"max_iterations ({ctx.max_iterations}) reached")
-                    return {"replies": replies}
-            else:
-                await ctx.post("UPDATE", f"received signal {signal.name}", details={"signal": signal.name,
-                                                                                 "payload": signal.payload})
+            answer = [Post("ANSWER", signal.message)]
