@@ -1,8 +1,8 @@
 """End-to-end set-up: real processes talking over real transports.
 
-One `mcp-agents local` service and one `mcp-agents serve --transport http` server per module
-(started as subprocesses, always stopped in `finally`); stdio clients spawn `python -m mcp_agents
-serve` themselves. The local service has two extra principals, alice and bob, from its keys file.
+One `mcp-agents local` service (same-millisecond bursts on) and one `mcp-agents serve --transport
+http` server per module (started as subprocesses, always stopped in `finally`); stdio clients spawn
+`python -m mcp_agents serve` themselves. The local service has two extra principals, alice and bob, from its keys file.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         {"key": alice, "id": "alice", "name": "Alice", "role": "user"},
         {"key": bob, "id": "bob", "name": "Bob", "role": "user"},
     ]}))
-    with LocalServiceProcess(data, dev) as local:
+    with LocalServiceProcess(data, dev, args=("--bursts",)) as local:  # producer-stamped, as the hosted service
         yield Service(local.base_url, local.sts_url, dev, alice, bob)
 
 
