@@ -158,8 +158,10 @@ class Watch:
             # The IDLE that followed the question just answered was posted before the answer: it does not
             # end the new turn. Anything else from the agent means it is past it.
             self.stale_idle = effect is TurnState.WAITING and message.type is MessageType.IDLE
-        if not self.stale_idle and self.turn.take(message) is not None and message.type in INPUT_TYPES:
-            self.declined = False  # a new question: the human may be asked again
+        if not self.stale_idle:
+            self.turn.take(message)
+            if effect is not None and message.type in INPUT_TYPES:
+                self.declined = False  # a new question: the human may be asked again
         if message.child_run_id:
             return True
         if message.message and message.type is MessageType.ANSWER:

@@ -117,11 +117,8 @@ class Demo:
                                    for part in range(1, PARALLEL_CALLS + 1))])
             await ctx.sleep_ms(delay)
             figures.append(10 + (step * 37) % 90)
-            await ctx.post_many([
-                *(Post("THOUGHT", "", {"tool": name, "tool_status": "completed", "part": part}, ws)
-                  for part in range(1, PARALLEL_CALLS + 1)),
-                Post("THOUGHT", f"{name} finished", {"tool": name, "tool_status": "completed",
-                                                     "duration_ms": int(delay)}, ws)])
+            await ctx.post("THOUGHT", f"{name} finished", workstream=ws,
+                           details={"tool": name, "tool_status": "completed", "duration_ms": int(delay)})
             await ctx.emit_events([tool(name, step + 1), llm("resume_tools", 1500 + 220 * step, 240, 1)])
             await ctx.post("UPDATE", f"{ws_name}: step {step} of {steps} done",
                            details={"current": step, "total": steps}, workstream=ws)
