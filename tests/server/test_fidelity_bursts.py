@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client
 from mcp.types import ResourceUpdatedNotification
@@ -24,6 +25,8 @@ from mcp_agents.client import AgentRunsClient
 from mcp_agents.local import LocalServiceConfig, RunningService, run_local_service
 from mcp_agents.models import AgentMessage, MessageType
 from mcp_agents.models.cursor import Cursor, Position
+from tests.local.helpers import client as client_for
+from tests.local.helpers import issue_token
 from tests.server.serving_helpers import STEP_TIMEOUT, api_client, mcp_client
 from tests.server.tools_helpers import call, data
 
@@ -66,6 +69,16 @@ async def post_bursts(client: AgentRunsClient, run_id: str, bursts: list[list[Po
         for kind, text, details, workstream in burst:
             await client.messages.post(run_id, type=kind, message=text, details=details, workstream_id=workstream,
                                        timestamp=clock[0])
+
+
+async def produce(http: httpx2.AsyncClient, run_id: str, bursts: list[list[Post]], clock: int) -> None:
+    """`post_bursts` over a bare HTTP client: the volume test's load is the service's and the MCP server's."""
+    for burst in bursts:
+        clock += 1
+        for kind, text, details, workstream in burst:
+            body = {"type": kind, "message": text, "details": details, "workstream_id": workstream, "timestamp": clock}
+            posted = await http.post(f"/agents/{run_id}/updates", json={k: v for k, v in body.items() if v is not None})
+            assert posted.status_code == 200, posted.text
 
 
 def shape(message: AgentMessage) -> tuple[Any, ...]:
@@ -197,15 +210,16 @@ async def test_a_thousand_runs_worth_through_waits_paging_and_subscriptions(burs
         seen = {run_id: Counter[str]() for run_id in run_ids}
         cursors: dict[str, str] = {}
 
-        async def produce() -> None:
+        async def producers() -> None:
             base = int(time.time() * 1000) + 1000
-            async with anyio.create_task_group() as producers:
+            async with client_for(bursty, await issue_token(bursty, bursty.api_key)) as http, \
+                    anyio.create_task_group() as group:
                 for number, (run_id, bursts) in enumerate(plans.items()):
-                    producers.start_soon(post_bursts, client, run_id, bursts, [base + number])
+                    group.start_soon(produce, http, run_id, bursts, base + number)
 
         with anyio.fail_after(300):
             async with anyio.create_task_group() as group:
-                group.start_soon(produce)
+                group.start_soon(producers)
                 while any(sum(seen[run_id].values()) < totals[run_id] for run_id in run_ids):
                     waited = data(await call(mcp, "wait_for_agent_runs", {
                         "run_ids": run_ids, "until": "all", "since": cursors, "timeout_seconds": WAIT_TIMEOUT}))
