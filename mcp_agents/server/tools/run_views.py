@@ -163,7 +163,7 @@ class MessagesView(BaseModel):
 async def get_agent_messages(
     ctx: Context[Any, Any],
     run_id: RunId,
-    since: Annotated[CursorValue | None, P("Cursor of the last result: only messages after it.")] = None,
+    since: Annotated[CursorValue, P("Cursor of the last result: only messages after it.")] = 0,
     types: Annotated[list[MessageType] | None, P("Types to keep.", max_length=15)] = None,
     workstream: Annotated[str | None, P("Workstream to keep (main: the run's own).", max_length=256)] = None,
     limit: Annotated[int, P("Max messages, oldest first.", ge=1, le=500)] = 50,
