@@ -121,12 +121,12 @@ def next_step_for(update: RunsUpdate) -> str:
     """The one hint the model needs to continue."""
     asking = [run.run_id for run in update.runs if run.question]
     if asking:
-        return (f"answer the question with send_agent_input(run_id={asking[0]!r}, message=..., wait_seconds=60), "
+        return (f"answer the question with send_agent_input(run_id={asking[0]!r}, message=..., wait_seconds=45), "
                 "or end the run with cancel_agent_run")
     idle = [run.run_id for run in update.runs if run.turn == WAITING]
     if idle:
         return (f"run {idle[0]} waits for input: continue with send_agent_input(run_id={idle[0]!r}, message=..., "
-                "wait_seconds=60), or end it with cancel_agent_run")
+                "wait_seconds=45), or end it with cancel_agent_run")
     pending = [run for run in update.runs if not run.done]
     if not pending:
         return "done; read answers above (read_agent_artifact for files)"

@@ -166,7 +166,7 @@ async def send_agent_input(
     history = await last_cursor(client, run_id)
     await client.communication.send_signal(run_id, signal, body)
     watch = Watch(run_id, history.cursor)
-    watch.answered(question=history.question is not None)  # the run's answer starts a new turn
+    watch.answered(question=history.question is not None)  # the input starts a new turn
     waiter.watches = {run_id: watch}
     return finish(await waiter.run())
 
