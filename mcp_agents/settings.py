@@ -114,6 +114,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("local_wire", "MCP_AGENTS_LOCAL_WIRE", "--wire", "seed", "Wire format of the embedded local service: "
            "`seed` (the API document's shapes) or `hosted` (the hosted service's: integer message types, list "
            "envelopes with cursors, gzip, signed uploads, requests checked against its published schema)."),
+    Option("local_bursts", "MCP_AGENTS_LOCAL_BURSTS", "--bursts", "false", "Local service: stamp messages as "
+           "the hosted service's producers do, several in one millisecond (parallel tool calls, a question and "
+           "the IDLE after it), to test clients against same-millisecond bursts."),
     Option("log_level", "MCP_AGENTS_LOG_LEVEL", "--log-level", "warning", "Log level on stderr."),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
@@ -146,6 +149,7 @@ class Settings:
     local_api_key: str = field(default="", repr=False)
     local_allow_loopback_webhooks: bool = False
     local_wire: Wire = "seed"
+    local_bursts: bool = False
     log_level: str = "warning"
     upstream_connections: int = 100
     caller_requests: int = 16
@@ -212,7 +216,7 @@ class Settings:
             data_dir=Path(raw["data_dir"]).expanduser() if raw["data_dir"] else default_data_dir(),
             local_api_key=raw["local_api_key"],
             local_allow_loopback_webhooks=_flag(raw["local_allow_loopback_webhooks"]), local_wire=wire,
-            log_level=raw["log_level"].lower(), **limits,
+            local_bursts=_flag(raw["local_bursts"]), log_level=raw["log_level"].lower(), **limits,
         )
 
     def describe(self) -> dict[str, str]:

@@ -43,7 +43,7 @@ class Outcome:
     messages: int
 
 
-async def _create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], dict[str, int]]:
+async def _create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], dict[str, str]]:
     ids: list[str] = [""] * count
     limiter = anyio.CapacityLimiter(10)
 
@@ -106,7 +106,7 @@ async def _exercise(client: AgentRunsClient, pid: int, runs: list[str], taps: Ca
 
 
 async def _one_wait(harness: Harness, service: Service, client: AgentRunsClient, runs: list[str],
-                    cursors: dict[str, int], sizes: Sizes) -> Outcome:
+                    cursors: dict[str, str], sizes: Sizes) -> Outcome:
     pulse = Pulse()
     tap = Tap(PATTERN, pulse)
     argv = procs.python_command("serve")
@@ -122,7 +122,7 @@ async def _one_wait(harness: Harness, service: Service, client: AgentRunsClient,
     return Outcome(rss_before, rss, cpu, seconds, lost, dup, len(runs) * sizes.fanout_messages)
 
 
-async def _warm(mcp: Client, run_id: str, cursors: dict[str, int]) -> None:
+async def _warm(mcp: Client, run_id: str, cursors: dict[str, str]) -> None:
     """One short wait first, so that imports and first-call paths are not counted as per-run memory."""
     structured(await mcp.call_tool("get_agent_run", {"run_id": run_id}))
     structured(await mcp.call_tool("wait_for_agent_runs", {"run_ids": [run_id], "timeout_seconds": 1,
@@ -188,6 +188,6 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
 
 
 async def _stop_runs(client: AgentRunsClient, runs: Sequence[str]) -> None:
-    """Stop the Echo runs (they would otherwise wait for input until the service stops)."""
+    """End the Echo runs (they would otherwise wait for input until the service stops; Stop only ends a turn)."""
     for run_id in runs:
-        await client.communication.send_signal(run_id, "Stop")
+        await client.runs.terminate(run_id)

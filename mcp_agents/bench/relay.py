@@ -45,7 +45,7 @@ class Phase:
     stopped_early: bool = False
 
 
-async def _direct(client: AgentRunsClient, run_id: str, since: int, seen: Seen) -> None:
+async def _direct(client: AgentRunsClient, run_id: str, since: str, seen: Seen) -> None:
     async for message in client.messages.stream(run_id, since=since):
         seen.add(message.message)
 
@@ -121,7 +121,7 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
             over_http = harness.http_client(server, http)
             figure.lines.extend(_lines("MCP streamable HTTP", await _phase(client, run.id, over_http, "hrelay",
                                                                            sizes)))
-        await client.communication.send_signal(run.id, "Stop")
+        await client.runs.terminate(run.id)
     figure.notes.append("each pair is one message timed from just before its POST to its arrival on each path; "
                         "one message in flight at a time; the MCP servers use the service as a remote backend")
     return figure

@@ -19,6 +19,7 @@ from mcp import Client
 
 from mcp_agents.bench.harness import structured
 from mcp_agents.client import AgentRunsClient
+from mcp_agents.models.cursor import Position
 
 
 class Pulse:
@@ -66,13 +67,14 @@ class Tap(Seen):
         self.add(message)
 
 
-async def latest_cursor(client: AgentRunsClient, run_id: str) -> int:
-    """The timestamp of the run's newest message: waiting from it relays only what comes next."""
-    history = await client.messages.retrieve(run_id)
-    return max((message.timestamp or 0 for message in history), default=0)
+async def latest_cursor(client: AgentRunsClient, run_id: str) -> str:
+    """The cursor after the run's newest message: waiting from it relays only what comes next."""
+    position = Position()
+    position.take(await client.messages.retrieve(run_id))
+    return str(position.cursor)
 
 
-async def keep_waiting(client: Client, run_ids: Sequence[str], since: dict[str, int], tap: Tap,
+async def keep_waiting(client: Client, run_ids: Sequence[str], since: dict[str, str], tap: Tap,
                        timeout_seconds: float) -> None:
     """`wait_for_agent_runs` over `run_ids` again and again (cursors carried over) until cancelled."""
     cursors = dict(since)
@@ -82,7 +84,7 @@ async def keep_waiting(client: Client, run_ids: Sequence[str], since: dict[str, 
         result = structured(await client.call_tool("wait_for_agent_runs", arguments, progress_callback=tap))
         for run in result.get("runs", []):
             if run.get("cursor") is not None:
-                cursors[run["run_id"]] = int(run["cursor"])
+                cursors[run["run_id"]] = str(run["cursor"])
             if run.get("done"):
                 raise RuntimeError(f"run {run['run_id']} ended during the benchmark ({run.get('status')})")
         await anyio.lowlevel.checkpoint()

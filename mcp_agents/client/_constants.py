@@ -43,9 +43,6 @@ history seen, whatever the stream sends is new."""
 USER_AGENT = f"mcp-agents/{__version__}"
 STREAM_MAX_POLL_FAILURES = 60
 """Consecutive failed polls (about five minutes at the default interval) before the stream gives up."""
-STREAM_MAX_KEYS = 10_000
-"""Dedupe keys kept at most (only those at the boundary timestamp are needed)."""
-
 POOL_CONNECTIONS = 100
 """Connections of the pool shared by every credential (two thirds at most hold event streams)."""
 CALLER_REQUESTS = 16

@@ -2,11 +2,12 @@
 
 The protocol is the official client's (live-service-notes, "How the official client follows a run"):
 1. `GET /updates?since=` for the history.
-2. SSE `GET /stream?since=<cursor>&skipHistory=true`, where the cursor is the last timestamp seen
-   minus one (the live service may give several messages the same `ts`, so the boundary timestamp
-   is asked for again and messages already seen there are skipped by `AgentMessage.identity()`).
-   With no history the cursor is the time the history request started, minus a margin (the official
-   client uses one millisecond; a wider margin also covers commit lag and clock skew, at no cost).
+2. SSE `GET /stream?since=<cursor.since>&skipHistory=true`. The cursor (`models.cursor`) is the last
+   delivered millisecond and how many of its messages were delivered: the service may give any number
+   of messages the same `ts`, so every read (history, stream, reconnect, poll) asks for one millisecond
+   early and skips the messages of that millisecond already delivered (`Position`).
+   With no history the stream starts at the time the history request started, minus a margin (the
+   official client uses one millisecond; a wider margin also covers commit lag and clock skew, at no cost).
 3. A dropped connection reconnects with exponential backoff and jitter, resolving the credential
    again each time (a long stream outlives a JWT); a connection that stayed up `stable_after`
    seconds resets the attempt counter. 401/403/404 (and other 4xx but 429) are raised, not retried.
@@ -28,7 +29,6 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
 
 import anyio
 import httpx2
@@ -39,6 +39,7 @@ from mcp_agents.client._paths import segment
 from mcp_agents.client._request import Requester, decode_json
 from mcp_agents.client.errors import APIConnectionError, RateLimitError, ServerError, error_from_response, redact
 from mcp_agents.models import AgentMessage, AgentRun
+from mcp_agents.models.cursor import Cursor, Position
 from mcp_agents.models.paths import RUN, STREAM, UPDATES
 
 logger = logging.getLogger("mcp_agents.client.stream")
@@ -66,53 +67,40 @@ class StreamPolicy:
         return delay * (1 + self.jitter * (2 * random.random() - 1))
 
 
-class _Dedupe:
-    """The cursor (last timestamp) and the keys already yielded at or just before it."""
+class _Resume:
+    """Where the stream stands (the one cursor rule, `Position`), plus the first connection's floor."""
 
-    def __init__(self, since: int) -> None:
-        self.cursor = since
-        self.after = since
-        """The caller's cursor: messages stamped at or before it were seen already."""
+    def __init__(self, since: Cursor) -> None:
+        self.position = Position(since)
         self.floor = 0
-        """Lowest `since` to resume from (the history request's start when there was no history)."""
-        self._keys: dict[tuple[Any, ...], int | None] = {}
+        """Lowest `since` to resume from while nothing was delivered (the history request's start)."""
 
     def accept(self, message: AgentMessage) -> bool:
-        """True when `message` is new; records it."""
-        ts = message.timestamp
-        key = message.identity()
-        if key in self._keys:
+        """True when `message` is new; moves the cursor past it."""
+        if not self.position.accept(message):
             return False
-        if ts is not None:
-            if ts <= self.after or ts < self.cursor - 1:
-                return False
-            self.floor = 0  # from the first timestamped message on, resume from what was seen
-            if ts > self.cursor:
-                self.cursor = ts
-                floor = ts - 1
-                self._keys = {k: t for k, t in self._keys.items() if t is None or t >= floor}
-        self._keys[key] = ts
-        if len(self._keys) > C.STREAM_MAX_KEYS:
-            self._keys.pop(next(iter(self._keys)))
+        if message.timestamp is not None:
+            self.floor = 0  # from the first placed message on, resume from the cursor
         return True
 
-    @property
     def resume_since(self) -> int:
-        return max(0, self.after, self.floor, self.cursor - 1)
+        """The `since` of the next read; the messages of the cursor's millisecond that come back are skipped."""
+        self.position.restart()
+        return max(self.floor, self.position.cursor.since)
 
 
 class Follower:
     """One `messages.stream()` iteration; `run()` is the async iterator."""
 
-    def __init__(self, requester: Requester, run_id: str, since: int | None, policy: StreamPolicy, *,
+    def __init__(self, requester: Requester, run_id: str, since: Cursor, policy: StreamPolicy, *,
                  read_history: bool = True) -> None:
         self._requester = requester
         self._read_history = read_history
         self._run_id = run_id
         self._encoded = segment(run_id, "run id")
-        self._since = max(0, since or 0)
+        self._since = since
         self._policy = policy
-        self._dedupe = _Dedupe(self._since)
+        self._resume = _Resume(since)
         self._done = False
         self._poll_failures = 0
         """Failed polls in a row, across SSE retries: the outage bound (`max_poll_failures`)."""
@@ -121,16 +109,16 @@ class Follower:
         started_ms = int(time.time() * 1000)
         # Without reading it, the history counts as empty: the caller read it up to `since` just before.
         for message in await self._first_history() if self._read_history else ():
-            if self._dedupe.accept(message):
+            if self._resume.accept(message):
                 yield message
                 if message.ends_run:
                     return
-        if self._dedupe.cursor == self._since and (self._read_history or not self._since):
+        if self._resume.position.cursor == self._since and (self._read_history or self._since.is_start):
             # No history: start the stream a little before the history request started, so nothing emitted in
-            # between is lost. Only the resume point moves; dedupe still accepts older timestamps, so a
+            # between is lost. Only the resume point moves; the position still accepts older timestamps, so a
             # service clock behind ours cannot make us drop what it sends. A caller that read the history
             # itself up to a cursor resumes from exactly that cursor.
-            self._dedupe.floor = started_ms - C.STREAM_HANDOFF_MARGIN_MS
+            self._resume.floor = started_ms - C.STREAM_HANDOFF_MARGIN_MS
         attempts = 0
         while not self._done:
             if attempts >= self._policy.max_attempts:
@@ -185,7 +173,7 @@ class Follower:
         reauthenticated = False
         while True:
             token = await requester.credentials.get()
-            params = {"since": str(self._dedupe.resume_since), "skipHistory": "true"}
+            params = {"since": str(self._resume.resume_since()), "skipHistory": "true"}
             async with requester.http.sse(requester.url(STREAM.format(run_id=self._encoded)), params=params,
                                           headers=requester.headers(token), timeout=timeout) as source:
                 response = source.response
@@ -199,7 +187,7 @@ class Follower:
                 yield None, True
                 async for event in source:
                     message = self._parse(event.data)
-                    if message is not None and self._dedupe.accept(message):
+                    if message is not None and self._resume.accept(message):
                         self._done = message.ends_run
                         yield message, False
                         if self._done:
@@ -212,7 +200,8 @@ class Follower:
         failures = 0
         while True:
             try:
-                return await self._fetch_updates(self._since)
+                self._resume.position.restart()
+                return await self._fetch_updates(self._since.since)
             except (APIConnectionError, ServerError, RateLimitError) as exc:
                 failures += 1
                 if failures >= self._policy.max_poll_failures:
@@ -250,8 +239,8 @@ class Follower:
         return out
 
     async def _drain(self) -> AsyncGenerator[AgentMessage]:
-        for message in await self._fetch_updates(self._dedupe.resume_since):
-            if self._dedupe.accept(message):
+        for message in await self._fetch_updates(self._resume.resume_since()):
+            if self._resume.accept(message):
                 yield message
                 if message.ends_run:
                     self._done = True
@@ -313,7 +302,7 @@ class Follower:
             await anyio.sleep(self._policy.poll_interval)
 
 
-def follow(requester: Requester, run_id: str, since: int | None, policy: StreamPolicy, *,
+def follow(requester: Requester, run_id: str, since: Cursor, policy: StreamPolicy, *,
            read_history: bool = True) -> AsyncIterator[AgentMessage]:
     """The async iterator behind `messages.stream()`; checks the run id at once, before any request."""
     return Follower(requester, run_id, since, policy, read_history=read_history).run()

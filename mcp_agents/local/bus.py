@@ -15,26 +15,32 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from mcp_agents.local.config import SUBSCRIBER_QUEUE_MAX
+from mcp_agents.local.records import SEQ
 
 
 class Frame(NamedTuple):
-    """A committed message as its Server-Sent Events frame (`ts` is its SSE id)."""
+    """A committed message as its Server-Sent Events frame (`ts` is its SSE id; `seq` its stored order,
+    which tells apart the messages of one millisecond)."""
 
     ts: int
     data: bytes
+    seq: int = 0
 
 
 def compact_json(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"))
 
 
-def sse_frame(message: dict[str, Any], encode: Callable[[dict[str, Any]], str] = compact_json) -> Frame:
-    text = f"id: {message['ts']}\ndata: {encode(message)}\n\n"
-    return Frame(int(message["ts"]), text.encode())
+def sse_frame(message: dict[str, Any], encode: Callable[[dict[str, Any]], str] = compact_json,
+              seq: int | None = None) -> Frame:
+    """The frame of a stored message; `seq` defaults to the row id `records.insert_messages` left on it."""
+    body = {key: value for key, value in message.items() if key != SEQ}
+    text = f"id: {message['ts']}\ndata: {encode(body)}\n\n"
+    return Frame(int(message["ts"]), text.encode(), int(message.get(SEQ, 0) if seq is None else seq))
 
 
-END = Frame(-1, b"")  # the run reached a terminal status
-CLOSED = Frame(-2, b"")  # the subscriber was dropped (too slow) or the service is stopping
+END = Frame(-1, b"", -1)  # the run reached a terminal status
+CLOSED = Frame(-2, b"", -2)  # the subscriber was dropped (too slow) or the service is stopping
 
 
 class Subscription:

@@ -16,7 +16,7 @@ from mcp_agents.local.keys import DEV_KEY_FILE
 from mcp_agents.local.private import write_private
 from mcp_agents.local.service import run_local_service
 from mcp_agents.models.hosted import WIRES
-from mcp_agents.settings import Settings
+from mcp_agents.settings import OPTION_BY_NAME, Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +35,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wire", default=None, choices=WIRES, help="Wire format: seed (default) or hosted, the "
                         "hosted service's shapes and strict validation (env MCP_AGENTS_LOCAL_WIRE).")
     parser.add_argument("--log-level", default=None, help="Log level on stderr (default warning).")
+    bursts = OPTION_BY_NAME["local_bursts"]
+    parser.add_argument(bursts.flag or "--bursts", dest="bursts", action="store_true", default=None,
+                        help=f"{bursts.help} [env {bursts.env}]")
 
 
 DEFAULT_PORT = 8787
@@ -42,7 +45,8 @@ DEFAULT_PORT = 8787
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.load(data_dir=args.data_dir, local_api_key=args.api_key,
-                             local_allow_loopback_webhooks=args.allow_loopback_webhooks, local_wire=args.wire)
+                             local_allow_loopback_webhooks=args.allow_loopback_webhooks, local_wire=args.wire,
+                             local_bursts=args.bursts)
     config = LocalServiceConfig(
         data_dir=settings.data_dir, host=args.host or "127.0.0.1",
         port=DEFAULT_PORT if args.port is None else args.port, api_key=settings.local_api_key or None,
@@ -50,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         interactions=tuple(item.strip() for item in args.interactions.split(",") if item.strip()),
         heartbeat_seconds=args.heartbeat, allow_loopback_webhooks=settings.local_allow_loopback_webhooks,
         wire=settings.local_wire,
+        bursts=settings.local_bursts,
     )
     return asyncio.run(_serve(config, Path(args.ready_file) if args.ready_file else None))
 

@@ -42,6 +42,7 @@ class LocalServiceConfig:
     token_ttl_seconds: int = DEFAULT_TOKEN_TTL_SECONDS
     allow_loopback_webhooks: bool = False  # local development: let notify_endpoints reach 127.0.0.0/8 and ::1
     wire: Wire = "seed"  # "hosted": the hosted service's wire format and strict validation (see local/wire.py)
+    bursts: bool = False  # producer-stamped timestamps: messages posted together share a millisecond
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,15 @@ import anyio.to_thread
 
 from mcp_agents.local import records
 from mcp_agents.local.artifacts import check_path
-from mcp_agents.local.interactions.base import Mode, Signal
+from mcp_agents.local.interactions.base import Mode, Post, Signal
 from mcp_agents.local.limits import check_value
 from mcp_agents.local.store import now_ms
 from mcp_agents.local.telemetry import event_row, insert_events
 from mcp_agents.models import AgentEvent, CreateAgentRunRequest, parse_type
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from mcp_agents.local.runtime import Runtime
 
 
@@ -51,17 +53,11 @@ class LocalRunContext:
         self.workflow_run_id: str = row["workflow_run_id"]
 
     async def post(self, type: str, message: str = "", details: Any = None, workstream: str | None = None) -> int:
-        kind = parse_type(type)
-        item: dict[str, Any] = {"t": kind.value if kind else str(type)}
-        if message:
-            item["m"] = message
-        if details is not None:
-            check_value(details, "the message details")
-            item["d"] = details
-        if workstream and workstream != "main":
-            item["w"] = workstream
-        stored = await self._runtime.post(self.run_id, [item])
-        return int(stored[0]["ts"])
+        return await self.post_many([Post(type, message, details, workstream)])
+
+    async def post_many(self, messages: Sequence[Post]) -> int:
+        stored = await self._runtime.post(self.run_id, [_item(post) for post in messages])
+        return int(stored[-1]["ts"])
 
     async def next_signal(self, within: float | None = None) -> Signal | None:
         try:
@@ -110,3 +106,17 @@ class LocalRunContext:
 
     async def to_thread(self, fn: Any, *args: Any) -> Any:
         return await anyio.to_thread.run_sync(fn, *args)
+
+
+def _item(post: Post) -> dict[str, Any]:
+    """A message as the runtime stores it (compact wire keys)."""
+    kind = parse_type(post.type)
+    item: dict[str, Any] = {"t": kind.value if kind else str(post.type)}
+    if post.message:
+        item["m"] = post.message
+    if post.details is not None:
+        check_value(post.details, "the message details")
+        item["d"] = post.details
+    if post.workstream and post.workstream != "main":
+        item["w"] = post.workstream
+    return item

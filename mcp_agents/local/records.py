@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mcp_agents.models import CreateAgentRunRequest
 
 ACCOUNT = "local"
+SEQ = "_seq"  # the stored order of a message just inserted (never sent: `bus.sse_frame` takes it out)
 PROJECT = "local"
 WORKFLOW_TYPE = "ExecuteConversationWorkflow"
 # create parameters kept as given and returned on the run object
@@ -161,19 +162,36 @@ def run_to_wire(row: sqlite3.Row) -> dict[str, Any]:
     return out
 
 
-def insert_messages(store: Store, conn: sqlite3.Connection, run_id: str, items: list[dict[str, Any]]
-                    ) -> list[dict[str, Any]]:
-    """Store messages (compact wire dicts without `ts`) with fresh, strictly increasing timestamps."""
+def insert_messages(store: Store, conn: sqlite3.Connection, run_id: str, items: list[dict[str, Any]],
+                    burst: bool = False) -> list[dict[str, Any]]:
+    """Store messages (compact wire dicts) and return them with their timestamps and row ids (`seq`, the
+    stored order, which is not part of the message).
+
+    A message without `ts` gets a fresh one, strictly increasing; with `burst` (producer clocks) the
+    messages of one call share one millisecond, which may also be the previous message's. A message
+    with `ts` keeps the producer's stamp.
+    """
     row = conn.execute("SELECT seq, workflow_run_id FROM runs WHERE id = ?", (run_id,)).fetchone()
     if row is None:
         raise ServiceError(404, f"agent run {run_id!r} not found")
     out = []
+    stamp: int | None = None
     for item in items:
-        message = {**item, "ts": store.next_ts(conn, run_id)}
+        given = item.get("ts")
+        if isinstance(given, int):
+            ts = store.next_ts(conn, run_id, at=given)
+        elif burst and stamp is not None:
+            ts = stamp
+        else:
+            ts = stamp = store.next_ts(conn, run_id, shared=burst)
+        message = {**item, "ts": ts}
         message.setdefault("wri", row["workflow_run_id"])
         out.append(message)
-    conn.executemany("INSERT INTO messages (run_id, ts, body) VALUES (?, ?, ?)",
-                     [(run_id, m["ts"], json.dumps(m, separators=(",", ":"), allow_nan=False)) for m in out])
+    insert = "INSERT INTO messages (run_id, ts, body) VALUES (?, ?, ?)"
+    seqs = [int(conn.execute(insert, (run_id, m["ts"], json.dumps(m, separators=(",", ":"), allow_nan=False)))
+                .lastrowid or 0) for m in out]
+    for message, seq in zip(out, seqs, strict=True):
+        message[SEQ] = seq
     texts = [(m["m"], row["seq"]) for m in out if m.get("m")]
     if texts:
         conn.executemany("INSERT INTO messages_fts (text, run_seq) VALUES (?, ?)", texts)
@@ -182,8 +200,13 @@ def insert_messages(store: Store, conn: sqlite3.Connection, run_id: str, items: 
 
 
 def list_messages(conn: sqlite3.Connection, run_id: str, since: int = 0) -> list[dict[str, Any]]:
-    rows = conn.execute("SELECT body FROM messages WHERE run_id = ? AND ts > ? ORDER BY ts", (run_id, since))
-    return [json.loads(body) for (body,) in rows]
+    """The run's messages stamped after `since`, in stored order (a millisecond may hold several)."""
+    return [message for _, message in list_messages_with_seq(conn, run_id, since)]
+
+
+def list_messages_with_seq(conn: sqlite3.Connection, run_id: str, since: int = 0) -> list[tuple[int, dict[str, Any]]]:
+    rows = conn.execute("SELECT id, body FROM messages WHERE run_id = ? AND ts > ? ORDER BY ts, id", (run_id, since))
+    return [(int(seq), json.loads(body)) for seq, body in rows]
 
 
 def finish_run(conn: sqlite3.Connection, run_id: str, status: str, at: int, result: Any = None,

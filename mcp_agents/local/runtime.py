@@ -51,8 +51,10 @@ def new_workflow_run_id() -> str:
 
 class Runtime:
     def __init__(self, store: Store, bus: Bus, registry: InteractionRegistry, files: ArtifactFiles,
-                 notifier: Notifier | None = None) -> None:
+                 notifier: Notifier | None = None, *, bursts: bool = False) -> None:
         self.store = store
+        self.bursts = bursts
+        """Stamp messages as producers do on the hosted service: several share a millisecond (see `post`)."""
         self.bus = bus
         self.registry = registry
         self.files = files
@@ -69,8 +71,13 @@ class Runtime:
         self.access[run_id] = (owner, visibility)
 
     async def post(self, run_id: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Commit messages, then broadcast them; returns them with their timestamps."""
-        stored = await self.store.write(lambda conn: records.insert_messages(self.store, conn, run_id, items))
+        """Commit messages, then broadcast them; returns them with their timestamps.
+
+        With `bursts` the messages of one call share one millisecond, which may also be the previous
+        message's (a producer's clock); otherwise each gets its own, strictly increasing. A message with a
+        `ts` keeps it (a producer's own stamp)."""
+        stored = await self.store.write(lambda conn: records.insert_messages(self.store, conn, run_id, items,
+                                                                             self.bursts))
         self.bus.publish(run_id, stored)
         return stored
 
@@ -138,7 +145,7 @@ class Runtime:
         def job(conn: sqlite3.Connection) -> tuple[list[dict[str, Any]], sqlite3.Row] | None:
             if not records.finish_run(conn, run_id, status, now_ms(), result_json, error):
                 return None
-            stored = records.insert_messages(self.store, conn, run_id, [message])
+            stored = records.insert_messages(self.store, conn, run_id, [message], self.bursts)
             row = records.get_run(conn, run_id)
             assert row is not None
             return stored, row
@@ -198,7 +205,8 @@ class Runtime:
             conn.execute("""UPDATE runs SET status = 'running', completed_at = NULL, error = NULL, result = NULL,
                             workflow_run_id = ?, started_at = ?, updated_at = ? WHERE id = ?""", (wri, at, at, run_id))
             records.open_workflow_run(conn, run_id, wri, at)
-            stored = records.insert_messages(self.store, conn, run_id, [{"t": "RESTARTING", "m": "Run restarted"}])
+            stored = records.insert_messages(self.store, conn, run_id, [{"t": "RESTARTING", "m": "Run restarted"}],
+                                             self.bursts)
             fresh = records.get_run(conn, run_id)
             assert fresh is not None
             return fresh, stored
@@ -221,7 +229,7 @@ class Runtime:
         }
 
         def copy_history(conn: sqlite3.Connection, seq: int) -> None:
-            rows = conn.execute("SELECT ts, body FROM messages WHERE run_id = ? ORDER BY ts",
+            rows = conn.execute("SELECT ts, body FROM messages WHERE run_id = ? ORDER BY ts, id",
                                 (source["id"],)).fetchall()
             conn.executemany("INSERT INTO messages (run_id, ts, body) VALUES (?, ?, ?)",
                              [(rec["id"], ts, body) for ts, body in rows])

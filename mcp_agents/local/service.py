@@ -69,7 +69,7 @@ async def open_services(config: LocalServiceConfig, dev_key: str, base_url: str)
     wire = WireFormat(config.wire)
     bus = Bus(wire.encode)
     files = ArtifactFiles(data_dir, secret)
-    runtime = Runtime(store, bus, registry, files, Notifier(config.allow_loopback_webhooks))
+    runtime = Runtime(store, bus, registry, files, Notifier(config.allow_loopback_webhooks), bursts=config.bursts)
     services = Services(store=store, bus=bus, runtime=runtime, tokens=TokenService(secret, keys,
                         config.token_ttl_seconds), files=files, heartbeat_seconds=config.heartbeat_seconds,
                         base_url=base_url, wire=wire)

@@ -1,10 +1,11 @@
 """`GET /agents/{id}/stream`: Server-Sent Events of a run's messages.
 
 Subscribe first, then read the history, so nothing committed in between is missed; live
-messages not newer than the last one sent are skipped. `skipHistory=true` replays only what is
-newer than `since` (nothing without `since`). A `: ping` comment goes out every heartbeat
-interval; the stream ends after the run's final message (or at once for a finished run). Frames
-already queued are written together, one chunk per wake-up, so a burst costs one socket write.
+messages stored before the last one sent (by row id: a millisecond may hold several) are
+skipped. `skipHistory=true` replays only what is newer than `since` (nothing without `since`).
+A `: ping` comment goes out every heartbeat interval; the stream ends after the run's final
+message (or at once for a finished run). Frames already queued are written together, one chunk
+per wake-up, so a burst costs one socket write.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ async def stream(request: Request) -> StreamingResponse:
         row = await services.store.read(lambda conn: records.visible_run(conn, run_id, principal))
         replay_from = since if not skip_history else (since if since > 0 else None)
         history = [] if replay_from is None else await services.store.read(
-            lambda conn: records.list_messages(conn, run_id, replay_from))
+            lambda conn: records.list_messages_with_seq(conn, run_id, replay_from))
     except BaseException:
         subscription.bus.unsubscribe(subscription)
         raise
@@ -59,13 +60,13 @@ def parse_since(raw: str | None) -> int:
         raise ServiceError(400, f"since must be epoch milliseconds (0 or more), not {raw[:40]!r}") from None
 
 
-async def _events(subscription: Subscription, history: list[dict[str, Any]], since: int, finished: bool,
-                  heartbeat: float, encode: Callable[[dict[str, Any]], str]) -> AsyncIterator[bytes]:
+async def _events(subscription: Subscription, history: list[tuple[int, dict[str, Any]]], since: int,
+                  finished: bool, heartbeat: float, encode: Callable[[dict[str, Any]], str]) -> AsyncIterator[bytes]:
     with subscription:
-        last = since
-        for message in history:
-            last = message["ts"]
-            yield sse_frame(message, encode).data
+        last = 0  # the stored order (row id) of the last message sent: several may share a millisecond
+        for seq, message in history:
+            last = seq
+            yield sse_frame(message, encode, seq).data
         if finished:
             return
         yield b": connected\n\n"
@@ -87,8 +88,8 @@ async def _events(subscription: Subscription, history: list[dict[str, Any]], sin
                     if chunk:
                         yield b"".join(chunk)
                     return
-                if item.ts > last:
-                    last = item.ts
+                if item.seq > last and item.ts > since:
+                    last = item.seq
                     chunk.append(item.data)
                 item = queue.get_nowait() if not queue.empty() else None
             if chunk:

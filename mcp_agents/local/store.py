@@ -116,6 +116,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_run_durations ON events(duration_ms, ts, owner) WHERE event_type = 'agent_run_completed';
     CREATE INDEX runs_interactive ON runs(id, interactive);
     """,
+    # 3: producer-stamped timestamps: several messages of a run may share a millisecond (stored order: id)
+    """
+    DROP INDEX messages_run_ts;
+    CREATE INDEX messages_run_ts ON messages(run_id, ts, id);
+    """,
 )
 
 DB_FILE = "agent-runs.sqlite3"
@@ -219,16 +224,18 @@ class Store:
         finally:
             self._idle_readers.put(conn)
 
-    def next_ts(self, conn: sqlite3.Connection, run_id: str) -> int:
-        """A message timestamp strictly greater than the run's previous one (writer thread only)."""
+    def next_ts(self, conn: sqlite3.Connection, run_id: str, *, shared: bool = False, at: int | None = None) -> int:
+        """The timestamp of a run's next message (writer thread only): strictly after the run's previous one,
+        or with `shared` (a producer's clock, as the hosted service has it) not before it, so that several
+        messages share a millisecond. `at` is a producer's own stamp, kept as given."""
         last = self.last_ts.get(run_id)
         if last is None:
             row = conn.execute("SELECT max(ts) FROM messages WHERE run_id = ?", (run_id,)).fetchone()
             last = int(row[0]) if row and row[0] is not None else 0
-        ts = max(now_ms(), last + 1)
+        ts = at if at is not None else max(now_ms(), last if shared else last + 1)
         if len(self.last_ts) >= LAST_TS_CACHE_MAX:  # a cache: a miss reads max(ts) back from the table
             self.last_ts.clear()
-        self.last_ts[run_id] = ts
+        self.last_ts[run_id] = max(ts, last)
         return ts
 
     def _write_loop(self) -> None:

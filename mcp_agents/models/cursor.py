@@ -135,7 +135,15 @@ class Position:
         self._skip = 0
         return True
 
+    def settle(self) -> None:
+        """A complete read from `cursor.since` is over: whatever of the cursor's millisecond it did not return
+        will not come back, so a later message of that millisecond (a live stream's) is new."""
+        if self._skip:
+            self._skip = 0
+
     def take(self, messages: Any) -> list[Any]:
-        """The new messages among `messages` (a read from `cursor.since`), in order; restarts first."""
+        """The new messages among `messages` (a complete read from `cursor.since`), in order."""
         self.restart()
-        return [message for message in messages if self.accept(message)]
+        new = [message for message in messages if self.accept(message)]
+        self.settle()
+        return new

@@ -192,6 +192,8 @@ class PostUpdateRequest(BaseModel):
     message: str = Field(default="", max_length=1_000_000)
     details: Any = None
     workstream_id: str | None = Field(default=None, max_length=256)
+    timestamp: int | None = Field(default=None, ge=0, le=2**53,
+                                  description="The producer's own stamp (epoch ms); several messages may share one.")
 
 
 class PostUpdateResponse(BaseModel):

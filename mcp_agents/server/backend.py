@@ -42,7 +42,7 @@ async def open_backend(settings: Settings, *, callers_only: bool = False) -> Asy
 
     config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None,
                                 allow_loopback_webhooks=settings.local_allow_loopback_webhooks,
-                                wire=settings.local_wire)
+                                wire=settings.local_wire, bursts=settings.local_bursts)
     async with run_local_service(config) as service:
         # WARNING so that it shows at the default log level: the user should know where runs live.
         logger.warning(

@@ -111,7 +111,7 @@ async def _delegate(client: Client, args: argparse.Namespace) -> int:
     started = _structured(await client.call_tool("start_agent_run", {"interaction": "Demo", "data": data,
                                                                       "interactive": True}), "start_agent_run")
     run = started["runs"][0]
-    run_id, cursor = run["run_id"], run.get("cursor") or 0
+    run_id, cursor = run["run_id"], run.get("cursor") or "0"
     say(f"  run {run_id} {run['status']}")
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
@@ -132,6 +132,11 @@ async def _delegate(client: Client, args: argparse.Namespace) -> int:
                         "send_agent_input")
             continue
         if run.get("done"):  # a done run comes with its final status and answer
+            break
+        if run.get("turn") == "waiting_for_input":  # an interactive run answered: its turn is over
+            say("  the agent answered and waits for your next message; ending the conversation")
+            say("cancel_agent_run(...)")
+            _structured(await client.call_tool("cancel_agent_run", {"run_id": run_id}), "cancel_agent_run")
             break
     else:
         say("the run did not finish in time")

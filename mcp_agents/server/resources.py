@@ -30,6 +30,7 @@ from mcp.types import (
 
 from mcp_agents.client import AgentRunsClient, AgentRunsError, ArtifactContent, NotFoundError
 from mcp_agents.models import AgentMessage, AgentRun
+from mcp_agents.models.cursor import Position
 from mcp_agents.server.completions import register_completions
 from mcp_agents.server.deps import ServerDeps, caller_bearer, client_for, client_with, lifespan_deps
 from mcp_agents.server.tools._common import refused_bearer
@@ -101,8 +102,11 @@ async def read_messages(client: AgentRunsClient, run_id: str) -> str:
     except AgentRunsError as exc:
         raise _translate(exc, uri) from None
     kept = messages[-MAX_MESSAGES:]
+    position = Position()
+    position.take(messages)
+    # `cursor` stands after the last message: get_agent_messages or wait_for_agent_runs go on from it.
     doc = {"run_id": run_id, "count": len(messages), "truncated": len(kept) < len(messages),
-           "messages": [message_row(m) for m in kept]}
+           "cursor": str(position.cursor), "messages": [message_row(m) for m in kept]}
     return json.dumps(doc, indent=1)
 
 

@@ -36,6 +36,7 @@ from mcp.types import INVALID_PARAMS, EmptyResult, SubscribeRequestParams, Unsub
 
 from mcp_agents.client import AgentRunsError, NotFoundError
 from mcp_agents.models import AgentMessage, MessageType
+from mcp_agents.models.cursor import START, Position
 from mcp_agents.server.deps import ServerDeps, caller_bearer, client_with, credential_key, lifespan_deps
 from mcp_agents.server.uris import artifact_uri, messages_uri, parse_run_uri, run_uri
 from mcp_agents.settings import Settings
@@ -252,22 +253,22 @@ class _Follower:
         self.status = ""
         self.artifacts: set[str] = set()
         self.last_check = -math.inf
-        self.since = 0
+        self.since = START
 
     async def baseline(self) -> None:
         """The state that changes are measured from: status, artifacts, last message."""
         run = await self.client.runs.retrieve(self.run_id)
         self.status = run.status
         self.artifacts = set(await self.client.artifacts.list(self.run_id))
-        history = await self.client.messages.retrieve(self.run_id)
-        self.since = max((m.timestamp or 0 for m in history), default=0)
+        position = Position()
+        position.take(await self.client.messages.retrieve(self.run_id))
+        self.since = position.cursor
         self.last_check = anyio.current_time()
 
     async def run(self) -> None:
-        since = self.since
-        async for message in self.client.messages.stream(self.run_id, since=since or None, read_history=False):
-            if message.timestamp is not None and message.timestamp <= since:
-                continue  # the stream replays from `since` inclusively on some services
+        # The stream goes on from the baseline's cursor: every later message (one of the baseline's millisecond
+        # included) is announced, none twice.
+        async for message in self.client.messages.stream(self.run_id, since=self.since, read_history=False):
             await self.watcher.announce(self.credential, [messages_uri(self.run_id)])
             if self._should_check(message):
                 await self._check()

@@ -34,9 +34,11 @@ from pydantic import BaseModel, Field
 from mcp_agents.client import AgentRunsClient
 from mcp_agents.client.errors import AgentRunsError
 from mcp_agents.models import TERMINAL_STATUSES, AgentMessage, AgentRun, MessageType
+from mcp_agents.models.cursor import START, Cursor, Position
 from mcp_agents.models.messages import INPUT_TYPES
+from mcp_agents.models.turns import Turn, TurnState, turn_effect
 from mcp_agents.server.rendering import clip, message_gist, progress_line, short_id, work_units
-from mcp_agents.server.tools.results import MessageDigest, RunsUpdate, RunUpdate, next_step_for
+from mcp_agents.server.tools.results import WAITING, MessageDigest, RunsUpdate, RunUpdate, next_step_for
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +64,16 @@ class HumanAnswer(BaseModel):
 
 @dataclass
 class Watch:
-    """What a wait knows about one run."""
+    """What a wait knows about one run: the per-run accumulator of waits and tasks.
+
+    Feed it the run's messages in the service's order with `take` (it skips what its cursor says was
+    delivered: `read` does so for a whole read from `cursor.since`) and the run's record with `see`;
+    `result()` is where the run stands. A watch that starts from a cursor starts a new turn (WORKING):
+    the messages before the cursor belong to turns the caller already saw end.
+    """
 
     run_id: str
-    since: int
+    since: Cursor = START
     status: str = "unknown"
     interaction: str | None = None
     done: bool = False
@@ -73,10 +81,9 @@ class Watch:
     by_type: Counter[str] = field(default_factory=Counter)
     tools: list[str] = field(default_factory=list)
     last: deque[str] = field(default_factory=lambda: deque(maxlen=LAST_LINES))
-    answer: str | None = None  # from an ANSWER message (the run's own)
+    answer: str | None = None  # from an ANSWER message (the run's own): the answer of the turn
     completion: str | None = None  # the end-of-run COMPLETE's text: the answer when there is no ANSWER
-    question: str | None = None
-    question_ts: int | None = None
+    turn: Turn = field(default_factory=Turn)
     eliciting: bool = False
     declined: bool = False
     error: str | None = None
@@ -84,18 +91,58 @@ class Watch:
     units: tuple[int, int] | None = None
     ended: bool = False
     caught_up: bool = False
+    stale_idle: bool = False
+    position: Position = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.position = Position(Cursor.parse(self.since))
+
+    @property
+    def cursor(self) -> Cursor:
+        """Where the caller stands once it has this watch's result (pass back to go on from here)."""
+        return self.position.cursor
+
+    @property
+    def question(self) -> str | None:
+        """The pending question's text (QUESTION or REQUEST_INPUT, kept through the IDLE after it)."""
+        asked = self.turn.question
+        return None if asked is None else asked.message or "(the agent asks for input)"
+
+    @property
+    def waiting(self) -> bool:
+        """The run's turn is over and it waits for input (it is not done)."""
+        return not self.done and self.turn.state is TurnState.WAITING
 
     @property
     def settled(self) -> bool:
-        """Nothing more to wait for: history read, and the run is done or waits on an unanswered question."""
-        return self.caught_up and (self.done or (self.question is not None and not self.eliciting))
+        """Nothing more to wait for: history read, and the run is done, or its turn is over (answered, asked,
+        stopped) and no human is being asked right now."""
+        return self.caught_up and (self.done or (self.waiting and not self.eliciting))
 
-    def take(self, message: AgentMessage) -> None:
-        """Account for one message of this run (or of a child it reports on)."""
+    def read(self, messages: Sequence[AgentMessage]) -> list[AgentMessage]:
+        """Take a complete read from `cursor.since`; returns the new messages, in order.
+
+        The read returns the messages of the cursor's millisecond again (skipped: delivered before). When
+        the last of them to touch the turn is a question, the caller has seen it, and an IDLE that follows
+        (the hosted service posts one after a question) is the question's, not the end of a new turn;
+        when it is anything else, that IDLE was delivered already.
+        """
+        self.position.restart()
+        new: list[AgentMessage] = []
+        for message in messages:
+            if self.take(message):
+                new.append(message)
+            elif not new and turn_effect(message) is not None:
+                self.stale_idle = message.type in INPUT_TYPES
+        self.position.settle()
+        return new
+
+    def take(self, message: AgentMessage) -> bool:
+        """Account for one message of this run (or of a child it reports on); False when already delivered."""
+        if not self.position.accept(message):
+            return False
         self.count += 1
         self.by_type[message.type.value] += 1
-        if message.timestamp is not None and message.timestamp > self.since:
-            self.since = message.timestamp
         tool = message.tool_name
         if tool and tool not in self.tools and len(self.tools) < MAX_TOOLS:
             self.tools.append(tool)
@@ -106,13 +153,17 @@ class Watch:
         units = work_units(message)
         if units is not None:
             self.units = units
+        effect = turn_effect(message)
+        if self.stale_idle and effect is not None:
+            # The IDLE that followed the question just answered was posted before the answer: it does not
+            # end the new turn. Anything else from the agent means it is past it.
+            self.stale_idle = effect is TurnState.WAITING and message.type is MessageType.IDLE
+        if not self.stale_idle:
+            self.turn.take(message)
+            if effect is not None and message.type in INPUT_TYPES:
+                self.declined = False  # a new question: the human may be asked again
         if message.child_run_id:
-            return
-        if message.asks_for_input:
-            self.question, self.question_ts = message.message or "(the agent asks for input)", message.timestamp
-            self.declined = False
-        elif self.question is not None and message.type not in (MessageType.IDLE, MessageType.STREAMING_CHUNK):
-            self.question = None  # the run went on: the question was answered
+            return True
         if message.message and message.type is MessageType.ANSWER:
             self.answer = message.message
         elif message.message and message.type is MessageType.COMPLETE and message.ends_run:
@@ -121,13 +172,21 @@ class Watch:
             self.error = message.message
         if message.ends_run:
             self.ended = True  # `done` once the run's record says so too (see `Waiter.settle_status`)
+        return True
+
+    def answered(self, question: bool | None = None) -> None:
+        """Input was sent: a new turn starts. When it answers a question (`question`, default: the one
+        pending here), the IDLE the run may still post after that question does not end the new turn."""
+        self.stale_idle = self.turn.question is not None if question is None else question
+        self.turn = Turn()
+        self.declined = False
 
     def see(self, run: AgentRun) -> None:
         self.status = run.status
         self.interaction = run.interaction_name or run.interaction or self.interaction
         if run.status in TERMINAL_STATUSES:
             self.done = True
-            self.question = None
+            self.turn.question = None
             if run.status == "failed" and not self.error:
                 self.error = "the run failed"
 
@@ -135,27 +194,39 @@ class Watch:
         units = f"{self.units[0]}/{self.units[1]}" if self.units else None
         digest = MessageDigest(count=self.count, by_type=dict(self.by_type), tools=list(self.tools),
                                last=list(self.last))
+        question = self.question if not self.done else None
         return RunUpdate(run_id=self.run_id, status=self.status, interaction=self.interaction, done=self.done,
-                         cursor=self.since, messages=digest, progress=units, answer=self.answer or self.completion,
-                         question=self.question[:QUESTION_MAX] if self.question else None, error=self.error,
-                         note=self.note)
+                         turn=WAITING if self.waiting else None, cursor=str(self.cursor), messages=digest,
+                         progress=units, answer=self.answer or self.completion,
+                         question=question[:QUESTION_MAX] if question else None, error=self.error, note=self.note)
 
     def dump(self) -> dict[str, Any]:
-        return {"since": self.since, "count": self.count, "by_type": dict(self.by_type), "tools": self.tools,
+        asked = self.turn.question
+        return {"since": str(self.cursor), "count": self.count, "by_type": dict(self.by_type), "tools": self.tools,
                 "last": list(self.last), "status": self.status, "interaction": self.interaction,
-                "question": self.question, "question_ts": self.question_ts, "answer": self.answer,
+                "turn": self.turn.state.value, "question": self.question if asked is not None else None,
+                "asked": asked.type.value if asked is not None else None, "answer": self.answer,
                 "completion": self.completion,
                 "error": self.error, "units": list(self.units) if self.units else None, "ended": self.ended}
 
     @classmethod
     def load(cls, run_id: str, raw: Mapping[str, Any]) -> Watch:
-        watch = cls(run_id, int(raw.get("since", 0)), status=str(raw.get("status", "unknown")),
+        watch = cls(run_id, Cursor.parse(raw.get("since")), status=str(raw.get("status", "unknown")),
                     interaction=raw.get("interaction"), count=int(raw.get("count", 0)),
                     by_type=Counter({str(k): int(v) for k, v in dict(raw.get("by_type", {})).items()}),
                     tools=[str(t) for t in raw.get("tools", [])][:MAX_TOOLS],
-                    question=raw.get("question"), question_ts=raw.get("question_ts"), answer=raw.get("answer"),
-                    completion=raw.get("completion"),
+                    answer=raw.get("answer"), completion=raw.get("completion"),
                     error=raw.get("error"), ended=bool(raw.get("ended")))
+        try:
+            watch.turn.state = TurnState(raw.get("turn", TurnState.WORKING.value))
+        except ValueError:
+            watch.turn.state = TurnState.WORKING
+        question = raw.get("question")
+        if isinstance(question, str):
+            kind = MessageType.REQUEST_INPUT if raw.get("asked") == MessageType.REQUEST_INPUT.value \
+                else MessageType.QUESTION
+            watch.turn.question = AgentMessage(type=kind, message=question)
+            watch.turn.state = TurnState.WAITING
         units = raw.get("units")
         if isinstance(units, list) and len(units) == 2:
             watch.units = (int(units[0]), int(units[1]))
@@ -198,13 +269,13 @@ class Waiter:
     """One wait over one or many runs; `run()` returns the update, or the input the client must supply."""
 
     def __init__(self, ctx: Context[Any, Any], client: AgentRunsClient, tool: str, run_ids: Sequence[str],
-                 since: Mapping[str, int] | None, until: Until, timeout: float, *, may_ask: bool = True) -> None:
+                 since: Mapping[str, Cursor] | None, until: Until, timeout: float, *, may_ask: bool = True) -> None:
         self.ctx = ctx
         self.client = client
         self.tool = tool
         self.until = until
         self.timeout = timeout
-        self.watches = {run_id: Watch(run_id, int((since or {}).get(run_id, 0))) for run_id in run_ids}
+        self.watches = {run_id: Watch(run_id, (since or {}).get(run_id, START)) for run_id in run_ids}
         self.relayed = 0
         self.ask_lock = anyio.Lock()
         self.elicit = may_ask and can_elicit(ctx)
@@ -257,8 +328,7 @@ class Waiter:
     async def send_answer(self, watch: Watch, answer: str) -> None:
         await self.client.communication.send_signal(watch.run_id, "UserInput", {"message": answer})
         watch.note = f"the user answered: {clip(answer, 120)}"
-        watch.question = None
-        watch.declined = False
+        watch.answered()
 
     def input_required(self) -> InputRequiredResult:
         schema = render_elicitation_schema(HumanAnswer)
@@ -321,19 +391,17 @@ class Waiter:
 
     async def follow(self, watch: Watch) -> None:
         try:
-            stored = await self.client.messages.retrieve(watch.run_id, since=watch.since)
-            for index, message in enumerate(stored):
-                watch.take(message)
-                if index >= len(stored) - HISTORY_RELAY:
-                    await self.relay(watch.run_id, message)
+            new = watch.read(await self.client.messages.retrieve(watch.run_id, since=watch.cursor.since))
+            for message in new[-HISTORY_RELAY:]:
+                await self.relay(watch.run_id, message)
             watch.caught_up = True
             await self.check(watch)
             if not watch.done and not watch.ended:
-                async for message in self.client.messages.stream(watch.run_id, since=watch.since,
+                async for message in self.client.messages.stream(watch.run_id, since=watch.cursor,
                                                                  read_history=False):
-                    watch.take(message)
-                    await self.relay(watch.run_id, message)
-                    await self.check(watch)
+                    if watch.take(message):
+                        await self.relay(watch.run_id, message)
+                        await self.check(watch)
                 watch.ended = True  # the stream ends only with the run; `done` waits for its record
             await self.settle_status(watch)
         except AgentRunsError as exc:
@@ -341,7 +409,6 @@ class Waiter:
             watch.error = f"following the run failed: {exc}"
             watch.done = watch.done or watch.status in TERMINAL_STATUSES
             watch.note = "the wait stopped following this run; wait again to resume"
-            watch.question = None if watch.done else watch.question
             watch.declined = True
             self.stop_if_satisfied(force=True)
             return

@@ -32,7 +32,7 @@ def client_for(service: local.RunningService, root: str | None = None) -> AgentR
 
 async def test_demo_run_is_followed_to_the_end(service: local.RunningService) -> None:
     async with client_for(service) as client:
-        run = await client.runs.create(interaction="Demo", data={"steps": 3, "step_delay_ms": 5})
+        run = await client.runs.create(interaction="Demo", data={"steps": 3, "step_delay_ms": 5}, interactive=False)
         with anyio.fail_after(FOLLOW_TIMEOUT):
             streamed = [m async for m in client.messages.stream(run.id)]
         stored = await client.messages.retrieve(run.id)
@@ -57,7 +57,7 @@ async def test_demo_run_is_followed_to_the_end(service: local.RunningService) ->
 
 async def test_stream_survives_cuts_against_the_local_service(service: local.RunningService) -> None:
     async with FaultProxy(service.sts_url, seed=3) as proxy, client_for(service, proxy.url) as client:
-        run = await client.runs.create(interaction="Demo", data={"steps": 6, "step_delay_ms": 10})
+        run = await client.runs.create(interaction="Demo", data={"steps": 6, "step_delay_ms": 10}, interactive=False)
         proxy.cut_streams_after(events=3, times=5)
         with anyio.fail_after(FOLLOW_TIMEOUT):
             streamed = [m async for m in client.messages.stream(run.id)]

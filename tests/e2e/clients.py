@@ -56,12 +56,18 @@ def demo(**data: Any) -> dict[str, Any]:
     return {"task": "e2e", "steps": 2, "step_delay_ms": 5, **data}
 
 
-async def wait_until_answered(mcp: Client, run_ids: list[str], **options: Any) -> dict[str, dict[str, Any]]:
-    """wait_for_agent_runs (until=all) repeated with its cursors until every run is done.
+def answered(run: dict[str, Any]) -> bool:
+    """Done, or its turn is over with no question pending (an interactive run that answered goes IDLE)."""
+    return bool(run.get("done") or (run.get("turn") == "waiting_for_input" and not run.get("question")))
 
-    A done run comes with its final status and answer in the same result: the tests check them.
+
+async def wait_until_answered(mcp: Client, run_ids: list[str], **options: Any) -> dict[str, dict[str, Any]]:
+    """wait_for_agent_runs (until=all) repeated with its cursors until every run is done or answered.
+
+    A done run comes with its final status and answer in the same result, an answered turn with its
+    answer: the tests check them.
     """
-    since: dict[str, int] = {}
+    since: dict[str, str] = {}
     runs: dict[str, dict[str, Any]] = {}
     for _ in range(MAX_WAITS):
         waited = await call(mcp, "wait_for_agent_runs", {"run_ids": run_ids, "since": since, "timeout_seconds": 30},
@@ -70,6 +76,6 @@ async def wait_until_answered(mcp: Client, run_ids: list[str], **options: Any) -
             runs[run["run_id"]] = run
             if run.get("cursor"):
                 since[run["run_id"]] = run["cursor"]
-        if all(run.get("done") for run in runs.values()) and len(runs) == len(run_ids):
+        if all(answered(run) for run in runs.values()) and len(runs) == len(run_ids):
             return runs
     raise AssertionError(f"runs not done after {MAX_WAITS} waits: {runs}")

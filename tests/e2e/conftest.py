@@ -1,8 +1,9 @@
 """End-to-end set-up: real processes talking over real transports.
 
-One `mcp-agents local` service and one `mcp-agents serve --transport http` server per module
-(started as subprocesses, always stopped in `finally`); stdio clients spawn `python -m mcp_agents
-serve` themselves. The local service has two extra principals, alice and bob, from its keys file.
+One `mcp-agents local` service (same-millisecond bursts on, as the hosted service's producers stamp
+messages) and one `mcp-agents serve --transport http` server per module (started as subprocesses,
+always stopped in `finally`); stdio clients spawn `python -m mcp_agents serve` themselves. The local
+service has two extra principals, alice and bob, from its keys file.
 
 `wired_service` / `wired_http_server` run the core flows against both wire formats of the local
 service (`seed` reuses the module's service; `hosted` starts one with `--wire hosted`), so a
@@ -29,7 +30,7 @@ def _start_service(data: Path, *args: str) -> Iterator[Service]:
         {"key": alice, "id": "alice", "name": "Alice", "role": "user"},
         {"key": bob, "id": "bob", "name": "Bob", "role": "user"},
     ]}))
-    with LocalServiceProcess(data, dev, args=args) as local:
+    with LocalServiceProcess(data, dev, args=("--bursts", *args)) as local:  # producer-stamped, as hosted
         yield Service(local.base_url, local.sts_url, dev, alice, bob)
 
 

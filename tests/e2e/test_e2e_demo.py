@@ -24,5 +24,5 @@ def test_demo_delegates_shows_progress_answers_and_collects(tmp_path: Path) -> N
     assert "PLAN" in out  # a progress line relayed while waiting
     assert "the agent asks:" in out and "answering: teal" in out
     assert "answer: Done:" in out and "You said: teal" in out
-    assert "report.md" in out and "completed" in out
+    assert "report.md" in out and "waits for your next message" in out and "cancelled" in out
     assert (tmp_path / "demo").is_dir()

@@ -49,7 +49,7 @@ async def test_a_question_is_answered_with_send_agent_input(wired_http_server: H
         assert question and "Which size?" in question
         await call(mcp, "send_agent_input", {"run_id": run_id, "message": "large"})
         runs = await wait_until_answered(mcp, [run_id])
-        assert runs[run_id]["status"] == "completed" and "You said: large" in runs[run_id]["answer"]
+        assert runs[run_id]["turn"] == "waiting_for_input" and "You said: large" in runs[run_id]["answer"]
 
 
 @pytest.mark.parametrize("mode", MODES)

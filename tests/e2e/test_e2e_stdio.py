@@ -39,7 +39,7 @@ async def test_a_question_is_answered_by_elicitation(wired_service: Service, mod
         run_id = await start(mcp, data=demo(ask="Which colour?"), interactive=True)
         runs = await wait_until_answered(mcp, [run_id])
         assert asked and "Which colour?" in asked[0]
-        assert runs[run_id]["status"] == "completed" and "You said: teal" in runs[run_id]["answer"]
+        assert runs[run_id]["turn"] == "waiting_for_input" and "You said: teal" in runs[run_id]["answer"]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -64,12 +64,13 @@ async def wait_status(http: httpx2.AsyncClient, run_id: str, statuses: set[str],
             await anyio.sleep(0.02)
 
 
-async def wait_message(http: httpx2.AsyncClient, run_id: str, kind: str, seconds: float = TIMEOUT
+async def wait_message(http: httpx2.AsyncClient, run_id: str, kind: str, seconds: float = TIMEOUT, count: int = 1
                        ) -> list[dict[str, Any]]:
+    """The run's messages once `count` of type `kind` are stored."""
     with anyio.fail_after(seconds):
         while True:
             messages: list[dict[str, Any]] = (await http.get(f"/agents/{run_id}/updates")).json()["messages"]
-            if any(item["t"] == kind for item in messages):
+            if sum(item["t"] == kind for item in messages) >= count:
                 return messages
             await anyio.sleep(0.02)
 

@@ -60,8 +60,8 @@ async def test_sigkill_and_restart_lose_nothing(tmp_path: Path) -> None:
             assert demo_messages[-1]["t"] == "ERROR"
             assert (await api.post(f"/agents/{demo}/restart")).json()["status"] == "running"
             await api.delete(f"/agents/{demo}")
-            await api.post(f"/agents/{echo}/signal/Stop", json={})
-            await wait_status(api, echo, {"completed"})
+            await api.delete(f"/agents/{echo}")
+            await wait_status(api, echo, {"cancelled"})
         assert local.stop(timeout=15) == 0  # SIGTERM: a clean exit
     finally:
         local.stop()

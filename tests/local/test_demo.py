@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 
+import anyio
 import httpx2
 
 from tests.local.helpers import wait_message, wait_status
@@ -21,12 +22,21 @@ async def test_demo_runs_every_feature(api: httpx2.AsyncClient) -> None:
     tools = (await api.get(f"/agents/{run_id}/query/AvailableTools")).json()["tools"]
     assert "search_documents" in {tool["name"] for tool in tools}
     await api.post(f"/agents/{run_id}/signal/UserInput", json={"message": "markdown"})
-    run = await wait_status(api, run_id, {"completed"})
-    assert run["title"].startswith("Demo: Q4 report")
+    # An interactive run answers, then goes IDLE for the next command (it does not complete).
+    messages = await wait_message(api, run_id, "ANSWER")
+    with anyio.fail_after(10):
+        while messages[-1]["t"] != "IDLE":
+            await anyio.sleep(0.05)
+            messages = (await api.get(f"/agents/{run_id}/updates")).json()["messages"]
+    run = (await api.get(f"/agents/{run_id}")).json()
+    assert run["status"] == "running" and run["title"].startswith("Demo: Q4 report")
 
-    messages = (await api.get(f"/agents/{run_id}/updates")).json()["messages"]
     kinds = [m["t"] for m in messages]
-    assert {"PLAN", "THOUGHT", "UPDATE", "QUESTION", "ANSWER"} <= set(kinds) and kinds[-1] == "COMPLETE"
+    assert {"PLAN", "THOUGHT", "UPDATE", "QUESTION", "ANSWER"} <= set(kinds)
+    assert kinds[kinds.index("QUESTION") + 1] == "IDLE" and kinds[-2:] == ["ANSWER", "IDLE"]
+    assert messages[-1]["m"] == "Waiting for your command..."
+    tool_calls = [m for m in messages if m["t"] == "THOUGHT" and not m.get("m")]
+    assert tool_calls and all(isinstance(m["d"].get("part"), int) for m in tool_calls)  # parallel tool calls
     assert any(m["t"] == "THOUGHT" and m.get("d", {}).get("tool") == "search_documents" for m in messages)
     assert "markdown" in next(m["m"] for m in messages if m["t"] == "ANSWER")
     assert {m.get("w") for m in messages} >= {"ws-1", "ws-2", "ws-3"}

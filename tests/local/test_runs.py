@@ -79,11 +79,17 @@ async def test_echo_interactive_signals_stop_and_transitions(api: httpx2.AsyncCl
     assert (await api.post(f"/agents/{run_id}/signal/UserInput", json={})).status_code == 400
     await api.post(f"/agents/{run_id}/signal/Custom", json={"x": 1})
     await api.post(f"/agents/{run_id}/signal/Stop", json={})
-    done = await wait_status(api, run_id, {"completed"})
+    # Each turn ends with IDLE; Stop ends the turn ("Stopped."), not the run: terminating does.
+    messages = await wait_message(api, run_id, "IDLE", count=4)
+    idle = ("IDLE", "Waiting for your command...")
+    texts = [(m["t"], m.get("m")) for m in messages]
+    assert texts == [("ANSWER", "hi"), idle, ("ANSWER", "ping"), idle, ("UPDATE", "received signal Custom"), idle,
+                     ("IDLE", "Stopped. Waiting for your command...")]
+    assert messages[-1]["d"] == {"status_reason": "user_stopped"}
+    assert (await api.get(f"/agents/{run_id}")).json()["status"] == "running"
+    await api.delete(f"/agents/{run_id}")
+    done = await wait_status(api, run_id, {"cancelled"})
     assert done["completed_at"]
-    texts = [(m["t"], m.get("m")) for m in (await api.get(f"/agents/{run_id}/updates")).json()["messages"]]
-    assert texts[:2] == [("ANSWER", "hi"), ("ANSWER", "ping")]
-    assert texts[-1][0] == "COMPLETE"
     assert (await api.post(f"/agents/{run_id}/signal/UserInput", json={"message": "late"})).status_code == 409
     assert (await api.delete(f"/agents/{run_id}")).status_code == 409
 

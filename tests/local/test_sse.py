@@ -40,12 +40,15 @@ async def test_stream_follows_live_and_ends(api: httpx2.AsyncClient) -> None:
     async def drive() -> None:
         await anyio.sleep(0.3)  # past one heartbeat
         await api.post(f"/agents/{run_id}/signal/UserInput", json={"message": "b"})
-        await api.post(f"/agents/{run_id}/signal/Stop", json={})
+        await wait_message(api, run_id, "ANSWER", count=2)
+        await api.delete(f"/agents/{run_id}")
 
     async with anyio.create_task_group() as group:
         group.start_soon(drive)
         messages, comments = await _read(api, f"/agents/{run_id}/stream", {"since": 0})
-    assert [(m["t"], m.get("m")) for m in messages] == [("ANSWER", "a"), ("ANSWER", "b"), ("COMPLETE", "Run completed")]
+    idle = ("IDLE", "Waiting for your command...")
+    assert [(m["t"], m.get("m")) for m in messages] == [("ANSWER", "a"), idle, ("ANSWER", "b"), idle,
+                                                        ("TERMINATED", "Terminated")]
     assert ": ping" in comments
     stored = (await api.get(f"/agents/{run_id}/updates")).json()["messages"]
     assert messages == stored
@@ -57,10 +60,10 @@ async def test_stream_resumes_after_since_and_skips_history(api: httpx2.AsyncCli
     for text in ("one", "two"):
         await api.post(f"/agents/{run_id}/updates", json={"message": text})
     stored = (await api.get(f"/agents/{run_id}/updates")).json()["messages"]
-    await api.post(f"/agents/{run_id}/signal/Stop", json={})
-    await wait_status(api, run_id, {"completed"})
-    resumed, _ = await _read(api, f"/agents/{run_id}/stream", {"since": stored[1]["ts"]})
-    assert [m.get("m") for m in resumed] == ["two", "Run completed"]
+    await api.delete(f"/agents/{run_id}")
+    await wait_status(api, run_id, {"cancelled"})
+    resumed, _ = await _read(api, f"/agents/{run_id}/stream", {"since": stored[-2]["ts"]})
+    assert [m.get("m") for m in resumed] == ["two", "Terminated"]
     finished, _ = await _read(api, f"/agents/{run_id}/stream", {"skipHistory": "true"})
     assert finished == []  # a finished run's stream ends at once
 
@@ -70,7 +73,7 @@ async def test_stream_skip_history_is_live_only(api: httpx2.AsyncClient) -> None
     await wait_message(api, run_id, "ANSWER")
     _, comments = await _read(api, f"/agents/{run_id}/stream", {"skipHistory": "true"}, until_end=False)
     assert comments[0] == ": connected" and ": ping" in comments
-    await api.post(f"/agents/{run_id}/signal/Stop", json={})
+    await api.delete(f"/agents/{run_id}")
 
 
 async def test_stream_access_token_query(local_service: RunningService, api: httpx2.AsyncClient) -> None:
@@ -133,7 +136,7 @@ async def test_burst_reaches_every_subscriber_once_in_order(api: httpx2.AsyncCli
         async with anyio.create_task_group() as posters:
             for index in range(60):
                 posters.start_soon(post, index)
-        await api.post(f"/agents/{run_id}/signal/Stop", json={})
+        await api.delete(f"/agents/{run_id}")
     stored = (await api.get(f"/agents/{run_id}/updates", params={"since": since})).json()["messages"]
     burst = sorted(m["m"] for m in stored if m.get("m", "").startswith("burst-"))
     assert burst == sorted(f"burst-{i}" for i in range(60))

@@ -102,3 +102,12 @@ def test_paging_and_resuming_deliver_every_message_once_in_order(gaps: list[int]
         if len(delivered) == len(stored):
             break
     assert [m.message for m in delivered] == [m.message for m in stored]
+
+
+def test_after_a_complete_read_a_later_message_of_the_cursor_millisecond_is_new() -> None:
+    # The cursor says two messages of ms 10 were delivered, but the read gives back only one (the service
+    # dropped one): once the read is over, a message of ms 10 that arrives live is new, not a skipped one.
+    position = Position(Cursor(10, 2))
+    assert position.take([msg(10, "a")]) == []
+    late = msg(10, "c")
+    assert position.accept(late) and position.cursor == Cursor(10, 3)

@@ -77,6 +77,8 @@ def resolve(schema: Any, root: dict[str, Any]) -> dict[str, Any]:
 def valid_value(name: str, schema: dict[str, Any], root: dict[str, Any], run_id: str) -> st.SearchStrategy[Any]:
     """A value inside `schema`, biased towards what reaches the service (real ids, short waits)."""
     schema = resolve(schema, root)
+    if "anyOf" in schema:  # e.g. a cursor: a string or an integer
+        return st.one_of([valid_value(name, option, root, run_id) for option in schema["anyOf"]])
     if name in ("run_id",):
         return st.sampled_from([run_id, *BAD_IDS[:8]])
     if name == "interaction":
@@ -104,13 +106,16 @@ def valid_value(name: str, schema: dict[str, Any], root: dict[str, Any], run_id:
         return st.floats(schema.get("minimum", -1e9), schema.get("maximum", 1e9), allow_nan=False)
     if kind == "boolean":
         return st.booleans()
+    if kind == "null":
+        return st.none()
     if kind == "array":
         items = schema.get("items", {})
         item = valid_value("run_id" if name == "run_ids" else "", items, root, run_id)
         return st.lists(item, min_size=schema.get("minItems", 0), max_size=min(schema.get("maxItems", 3), 3))
     if kind == "object":
         values = resolve(schema.get("additionalProperties") or {}, root)
-        inner = st.integers(0, 2**53) if values.get("type") == "integer" else JSON
+        inner = st.integers(0, 2**53) if values.get("type") == "integer" else \
+            valid_value("", values, root, run_id) if values else JSON
         keys = st.sampled_from([run_id, "x"]) if name == "since" else NASTY
         return st.dictionaries(keys, inner, max_size=3)
     return JSON

@@ -15,6 +15,7 @@ from mcp import Client
 
 from mcp_agents.client import AgentRunsClient, RetryPolicy, ServerError, StreamPolicy
 from mcp_agents.local import RunningService
+from mcp_agents.models.cursor import Cursor
 from tests.reliability.helpers import (
     STEP_TIMEOUT,
     assert_clean_error,
@@ -70,7 +71,7 @@ async def assert_exactly_once(service: RunningService, run_id: str, waited: dict
     assert waited["done"], waited
     assert progress.lines == expected_lines(run_id, stored)  # each message once, in the service's order
     assert waited["messages"]["count"] == len(stored)
-    assert waited["cursor"] == stored[-1].timestamp
+    assert Cursor.parse(waited["cursor"]).ts == stored[-1].timestamp
     values = [value for value, _, _ in progress.events]
     assert values == sorted(set(values))
 

@@ -15,6 +15,7 @@ import anyio
 import pytest
 from mcp import Client
 
+from mcp_agents.models.cursor import Cursor
 from tests.reliability.helpers import (
     STEP_TIMEOUT,
     assert_clean_error,
@@ -81,7 +82,7 @@ async def test_a_restart_mid_wait_loses_nothing_and_the_wait_carries_on(service:
     assert lines[: len(acknowledged)] == acknowledged  # what was relayed before the kill is still stored
     assert progress.lines == lines  # and everything was relayed exactly once, in order, across the restart
     # Demo cannot resume: the service fails it after the restart, and the wait reports that end.
-    assert waited["done"] and waited["status"] == "failed" and waited["cursor"] == stored[-1].timestamp
+    assert waited["done"] and waited["status"] == "failed" and Cursor.parse(waited["cursor"]).ts == stored[-1].timestamp
     assert "restart" in (waited.get("error") or "").lower()
     assert service.process is not None and service.process.poll() is None
 

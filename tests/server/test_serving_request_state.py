@@ -58,7 +58,7 @@ async def test_a_retry_sealed_by_one_replica_is_accepted_by_another_with_the_sam
                                                         allow_input_required=True)
         assert not isinstance(result, InputRequiredResult) and not result.is_error
         waited = (result.structured_content or {})["runs"][0]
-        assert waited["status"] == "completed" and "You said: teal" in waited["answer"]
+        assert waited["turn"] == "waiting_for_input" and "You said: teal" in waited["answer"]
 
 
 def test_the_key_comes_from_the_environment_and_is_never_shown() -> None:

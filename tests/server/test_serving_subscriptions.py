@@ -74,8 +74,10 @@ async def test_handshake_era_subscribe_announces_messages_and_status(local_servi
         await mcp.subscribe_resource(f"agent-run://{run_id}")
         await mcp.subscribe_resource(f"agent-run://{run_id}/messages")
         await client.communication.send_signal(run_id, "UserInput", {"message": "yes"})
-        await seen.until(f"agent-run://{run_id}/messages", f"agent-run://{run_id}")
-        assert (await client.runs.retrieve(run_id)).status == "completed"
+        await seen.until(f"agent-run://{run_id}/messages")
+        await client.runs.terminate(run_id)  # an interactive run goes IDLE after its answer: end it
+        await seen.until(f"agent-run://{run_id}")
+        assert (await client.runs.retrieve(run_id)).status == "cancelled"
         await mcp.unsubscribe_resource(f"agent-run://{run_id}")
 
 
@@ -94,6 +96,8 @@ async def test_modern_era_listen_announces_messages_and_status(local_service: Ru
 
             async with anyio.create_task_group() as group:
                 group.start_soon(collect)
+                await seen.until(uris[1])
+                await client.runs.terminate(run_id)  # an interactive run goes IDLE after its answer: end it
                 await seen.until(*uris)
                 group.cancel_scope.cancel()
 

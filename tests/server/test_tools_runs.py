@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from mcp_agents.local import RunningService
+from mcp_agents.models.cursor import Cursor
 from tests.server.tools_helpers import MODES, api_client, call, data, demo, mcp_client, text_of
 
 pytestmark = pytest.mark.parametrize("mode", MODES)
@@ -54,7 +55,7 @@ async def test_messages_by_type_with_cursor(local_service: RunningService, mode:
         assert [row["type"] for row in page["messages"]] == ["THOUGHT", "THOUGHT"] and page["more"]
         rest = data(await call(mcp, "get_agent_messages", {"run_id": run_id, "types": ["THOUGHT"],
                                                            "since": page["cursor"], "detail": "full"}))
-        assert rest["messages"] and not rest["more"] and rest["messages"][0]["ts"] > page["cursor"]
+        assert rest["messages"] and not rest["more"] and rest["messages"][0]["ts"] >= Cursor.parse(page["cursor"]).ts
         assert any(row.get("details") for row in rest["messages"])
         ws = data(await call(mcp, "get_agent_messages", {"run_id": run_id, "workstream": "ws-1"}))
         assert ws["messages"] and {row["workstream"] for row in ws["messages"]} == {"ws-1"}
@@ -66,14 +67,16 @@ async def test_restart_fork_cancel_and_signals(local_service: RunningService, mo
         forked = data(await call(mcp, "fork_agent_run", {"run_id": run_id}))["runs"][0]
         assert forked["run_id"] != run_id
         restarted = data(await call(mcp, "restart_agent_run", {"run_id": run_id}))["runs"][0]
-        assert restarted["run_id"] == run_id and restarted["cursor"] > 0
+        assert restarted["run_id"] == run_id and Cursor.parse(restarted["cursor"]).ts > 0
         echo = data(await call(mcp, "start_agent_run", {"interaction": "Echo", "data": {"task": "hi"}}))
         echo_id = echo["runs"][0]["run_id"]
         sent = data(await call(mcp, "send_agent_input", {"run_id": echo_id, "message": "ping"}))
         assert "UserInput sent" in sent["runs"][0]["note"]
         stopped = data(await call(mcp, "send_agent_input", {"run_id": echo_id, "signal": "Stop",
-                                                            "wait_seconds": 20}))
-        assert stopped["runs"][0]["done"]
+                                                            "wait_seconds": 60}))
+        # Stop ends the turn, not the run: it waits for input again (cancel_agent_run ends it).
+        assert not stopped["timed_out"] and not stopped["runs"][0]["done"]
+        assert stopped["runs"][0]["turn"] == "waiting_for_input"
         long = data(await call(mcp, "start_agent_run", {"interaction": "Demo", "interactive": False,
                                                         "data": demo(steps=100, step_delay_ms=100)}))
         cancelled = data(await call(mcp, "cancel_agent_run", {"run_id": long["runs"][0]["run_id"],

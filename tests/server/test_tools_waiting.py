@@ -9,6 +9,7 @@ import pytest
 from mcp.types import ElicitResult
 
 from mcp_agents.local import RunningService
+from mcp_agents.models.cursor import Cursor
 from tests.server.tools_helpers import MODES, api_client, call, data, demo, mcp_client, text_of
 from tests.support.progress import Progress
 
@@ -25,13 +26,13 @@ async def test_start_and_wait_relays_progress(local_service: RunningService, mod
         started = data(await call(mcp, "start_agent_run", {"interaction": "Demo", "interactive": False,
                                                            "data": demo(steps=3, step_delay_ms=20)}))
         run = started["runs"][0]
-        assert run["cursor"] == 0 and "wait_for_agent_runs" in started["next_step"]
+        assert run["cursor"] == "0" and "wait_for_agent_runs" in started["next_step"]
         progress = Progress()
         result = await call(mcp, "wait_for_agent_runs", {"run_ids": [run["run_id"]], "timeout_seconds": 30},
                             progress_callback=progress)
         waited = data(result)["runs"][0]
         assert waited["done"] and waited["status"] == "completed"
-        assert "Done: test" in waited["answer"] and waited["cursor"] > 0
+        assert "Done: test" in waited["answer"] and Cursor.parse(waited["cursor"]).ts > 0
         assert waited["messages"]["by_type"]["THOUGHT"] >= 3 and "search_documents" in waited["messages"]["tools"]
         assert progress.lines and all(len(line) <= 200 for line in progress.lines)
         short = run["run_id"][-6:]
@@ -86,7 +87,10 @@ async def test_question_answered_by_elicitation(local_service: RunningService, m
         result = data(await call(mcp, "wait_for_agent_runs", {"run_ids": [run_id], "timeout_seconds": 30}))
         run = result["runs"][0]
         assert len(asked) == 1 and "Which colour?" in asked[0] and run_id[-6:] in asked[0]
-        assert run["status"] == "completed" and "You said: blue" in run["answer"] and run.get("question") is None
+        # The answered question starts a new turn; the wait returns when that turn ends (IDLE after the answer).
+        assert not result["timed_out"] and run["status"] == "running" and run["turn"] == "waiting_for_input"
+        assert "You said: blue" in run["answer"] and run.get("question") is None
+        assert "send_agent_input" in result["next_step"] and "cancel_agent_run" in result["next_step"]
 
 
 async def test_question_without_elicitation_goes_to_the_model(local_service: RunningService, mode: str) -> None:
@@ -167,7 +171,7 @@ async def test_timed_out_wait_resumes_from_its_cursor(local_service: RunningServ
         run_id = await start(mcp, data=demo(steps=6, step_delay_ms=300))
         first = data(await call(mcp, "wait_for_agent_runs", {"run_ids": [run_id], "timeout_seconds": 1}))
         run = first["runs"][0]
-        assert first["timed_out"] and not run["done"] and run["cursor"] > 0
+        assert first["timed_out"] and not run["done"] and Cursor.parse(run["cursor"]).ts > 0
         assert "since=" in first["next_step"] and str(run["cursor"]) in first["next_step"]
         progress = Progress()
         rest = data(await call(mcp, "wait_for_agent_runs", {"run_ids": [run_id], "timeout_seconds": 30,

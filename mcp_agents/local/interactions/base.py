@@ -2,7 +2,10 @@
 
 An interaction is any object with `name`, `version`, `description`, `resumable` and an async
 `run(ctx)`; `run` posts messages through `ctx`, waits for signals, and returns a result (the run
-completes) or raises `InteractionError` (the run fails with that message). A `resumable`
+completes) or raises `InteractionError` (the run fails with that message). Like a hosted
+conversation, an interactive run (`ctx.interactive`) ends each turn with IDLE and waits for the
+next `UserInput` (`idle_until_input`); a `Stop` ends the turn with an IDLE that starts with
+"Stopped."; the run ends when it is terminated. A `resumable`
 interaction is started again after a crash with `ctx.mode == "resume"`; others are failed.
 
 Names are resolved with the seed's syntax: `Name`, `Name@<version>`, `Name@latest`, `Name@draft`; an
@@ -19,11 +22,11 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 from mcp_agents.local.errors import ServiceError
 
@@ -40,6 +43,15 @@ class Signal:
     @property
     def message(self) -> str:
         return str(self.payload.get("message", ""))
+
+
+class Post(NamedTuple):
+    """One message of `RunContext.post_many`."""
+
+    type: str
+    message: str = ""
+    details: Any = None
+    workstream: str | None = None
 
 
 class InteractionError(Exception):
@@ -59,6 +71,10 @@ class RunContext(Protocol):
 
     async def post(self, type: str, message: str = "", details: Any = None,
                    workstream: str | None = None) -> int: ...
+    async def post_many(self, messages: Sequence[Post]) -> int:
+        """Post messages together (parallel tool calls, a question and the IDLE after it); with the service's
+        bursts setting they share one millisecond, as a producer's clock stamps them on the hosted service."""
+        ...
     async def next_signal(self, within: float | None = None) -> Signal | None: ...
     async def history(self) -> list[dict[str, Any]]: ...
     async def set_query(self, name: str, value: Any) -> None: ...
@@ -68,6 +84,31 @@ class RunContext(Protocol):
     async def spawn_child(self, interaction: str, data: dict[str, Any], interactive: bool = False) -> str: ...
     async def wait_for_run(self, run_id: str, seconds: float) -> str: ...
     async def sleep_ms(self, ms: float) -> None: ...
+
+
+IDLE_TEXT = "Waiting for your command..."
+STOPPED_TEXT = f"Stopped. {IDLE_TEXT}"
+
+
+async def next_input(ctx: RunContext, ending: Sequence[Post] = ()) -> Signal:
+    """End the turn as a hosted conversation does and wait for the next `UserInput`.
+
+    `ending` (the turn's answer, or a question) and the IDLE go out together. A `Stop` gives an IDLE
+    whose text starts with "Stopped." (`status_reason: user_stopped`); other signals are acknowledged
+    with an UPDATE and the IDLE again. The run itself ends only when it is terminated.
+    """
+    await ctx.post_many([*ending, Post("IDLE", IDLE_TEXT)])
+    while True:
+        signal = await ctx.next_signal()
+        if signal is None:
+            continue
+        if signal.name == "UserInput":
+            return signal
+        if signal.name == "Stop":
+            await ctx.post("IDLE", STOPPED_TEXT, details={"status_reason": "user_stopped"})
+        else:
+            await ctx.post_many([Post("UPDATE", f"received signal {signal.name}",
+                                      {"signal": signal.name, "payload": signal.payload}), Post("IDLE", IDLE_TEXT)])
 
 
 @runtime_checkable

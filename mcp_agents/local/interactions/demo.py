@@ -3,7 +3,9 @@
 It plans three workstreams (the `AgentPlan`, `ActiveWorkstreams` and `AvailableTools` queries
 answer), posts THOUGHT tool calls, UPDATE and PLAN messages, writes a Markdown report, a CSV and
 a PNG chart, optionally starts a child run, asks a QUESTION when interactive and `ask` is set,
-emits telemetry with plausible token counts, and ends with ANSWER (or fails with `fail`).
+emits telemetry with plausible token counts, and answers with ANSWER (or fails with `fail`). A
+non-interactive run then completes; an interactive one goes IDLE and answers each follow-up
+UserInput, turn by turn, until it is terminated (as a hosted conversation does).
 `data`: `task`, `steps` (default 3), `step_delay_ms` (default 100), `ask`, `fail`, `spawn_child`.
 """
 
@@ -15,7 +17,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from mcp_agents.local.interactions.base import InteractionError, RunContext
+from mcp_agents.local.interactions.base import InteractionError, Post, RunContext, next_input
 
 TOOLS = [
     {"name": "plan", "description": "Create or update the work plan."},
@@ -26,6 +28,7 @@ TOOLS = [
 ]
 WORKSTREAMS = [("ws-1", "Research"), ("ws-2", "Analysis"), ("ws-3", "Report")]
 MAX_STEPS = 100
+PARALLEL_CALLS = 2  # tool calls of one step made at once
 
 
 def png_chart(values: list[int], width: int = 64, height: int = 32) -> bytes:
@@ -112,8 +115,10 @@ class Demo:
                 item["status"] = "active" if item["id"] == ws else item["status"]
             await self._publish_plan(ctx, plan, workstreams)
             name = "search_documents" if step % 2 else "analyze_data"
-            await ctx.post("THOUGHT", f"Calling {name}", details={"tool": name, "tool_status": "running"},
-                           workstream=ws)
+            # Parallel tool calls: THOUGHTs with no text and no activity id that only their details tell apart.
+            await ctx.post_many([Post("THOUGHT", f"Calling {name}", {"tool": name, "tool_status": "running"}, ws),
+                                 *(Post("THOUGHT", "", {"tool": name, "tool_status": "running", "part": part}, ws)
+                                   for part in range(1, PARALLEL_CALLS + 1))])
             await ctx.sleep_ms(delay)
             figures.append(10 + (step * 37) % 90)
             await ctx.post("THOUGHT", f"{name} finished", workstream=ws,
@@ -135,16 +140,8 @@ class Demo:
         reply = None
         ask = data.get("ask")
         if ctx.interactive and ask:
-            await ctx.post("QUESTION", str(ask))
-            while True:
-                signal = await ctx.next_signal()
-                if signal is None or signal.name == "Stop":
-                    return {"stopped": True}
-                if signal.name == "UserInput":
-                    reply = signal.message
-                    await ctx.emit_events([llm("resume_user", 2400, 200, 0)])
-                    break
-                await ctx.post("UPDATE", f"received signal {signal.name}")
+            reply = (await next_input(ctx, [Post("QUESTION", str(ask))])).message
+            await ctx.emit_events([llm("resume_user", 2400, 200, 0)])
         for item in plan:
             item["status"] = "completed"
         for item in workstreams:
@@ -161,9 +158,15 @@ class Demo:
                                     "errorMessage": str(fail)[:200]}])
             raise InteractionError(str(fail))
         answer = f"Done: {task}. {steps} steps, figures {figures}." + (f" You said: {reply}" if reply else "")
-        await ctx.post("ANSWER", answer, details={"artifacts": ["report.md", "data.csv", "chart.png"]})
+        ending = [Post("ANSWER", answer, {"artifacts": ["report.md", "data.csv", "chart.png"]})]
         await ctx.emit_events([{**completed, "success": True}])
-        return {"success": True, "figures": figures}
+        if not ctx.interactive:
+            await ctx.post_many(ending)
+            return {"success": True, "figures": figures}
+        while True:  # a conversation: every follow-up gets an answer, until the run is terminated
+            follow_up = await next_input(ctx, ending)
+            await ctx.emit_events([llm("resume_user", 2600, 120, 0)])
+            ending = [Post("ANSWER", f"About {task}: you said {follow_up.message!r}; the figures were {figures}.")]
 
     async def _publish_plan(self, ctx: RunContext, plan: list[dict[str, Any]],
                             workstreams: list[dict[str, Any]]) -> None:

@@ -22,12 +22,14 @@ from mcp_agents.client.errors import (
     NotFoundError,
     redact,
 )
+from mcp_agents.models.cursor import Cursor, CursorError
 from mcp_agents.server.deps import caller_bearer
 
 logger = logging.getLogger(__name__)
 R = TypeVar("R")
 
 RUN_ID_MAX = 256
+CursorValue = str | int  # a cursor argument: the opaque string a result returned (a legacy ms integer works too)
 
 
 def _compact(schema: dict[str, Any]) -> None:
@@ -109,6 +111,14 @@ def guarded(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
             raise ToolError(explain(exc)) from exc
 
     return call
+
+
+def parse_cursor(value: object, what: str) -> Cursor:
+    """A cursor argument, or a clear error that says what a cursor is."""
+    try:
+        return Cursor.parse(value)
+    except CursorError as exc:
+        raise ToolError(f"{what}: {exc}") from None
 
 
 def require(condition: bool, message: str) -> None:

@@ -10,7 +10,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from mcp_agents.models import AgentRun
+from mcp_agents.models.cursor import START
 from mcp_agents.server.rendering import clip, short_id, untrusted
+
+WAITING = "waiting_for_input"
+"""`RunUpdate.turn` of a run that is not done but whose turn is over: it waits for input."""
+START_CURSOR = str(START)
 
 
 class RunRow(BaseModel):
@@ -56,7 +61,8 @@ class RunUpdate(BaseModel):
     status: str
     interaction: str | None = None
     done: bool = False
-    cursor: int | None = Field(0, description="Pass back as since[run_id] to get only newer messages.")
+    turn: str | None = Field(None, description=f"{WAITING!r}: its turn is over (answered, asked or stopped).")
+    cursor: str | None = Field(None, description="Opaque; pass back as since[run_id] for only newer messages.")
     messages: MessageDigest = Field(default_factory=MessageDigest)
     progress: str | None = Field(None, description="Work done/total when the run's plan tells it.")
     answer: str | None = Field(None, description="Final answer (untrusted agent text).")
@@ -80,6 +86,8 @@ def render_update(update: RunsUpdate) -> str:
         head = f"run {run.run_id} {run.status}"
         if run.interaction:
             head += f" ({run.interaction})"
+        if run.turn == WAITING:
+            head += ", waiting for input"
         if run.cursor is not None:
             head += f" cursor={run.cursor}"
         if run.progress:
@@ -113,16 +121,21 @@ def next_step_for(update: RunsUpdate) -> str:
     """The one hint the model needs to continue."""
     asking = [run.run_id for run in update.runs if run.question]
     if asking:
-        return f"answer the question with send_agent_input(run_id={asking[0]!r}, message=...), then wait again"
+        return (f"answer the question with send_agent_input(run_id={asking[0]!r}, message=..., wait_seconds=45), "
+                "or end the run with cancel_agent_run")
+    idle = [run.run_id for run in update.runs if run.turn == WAITING]
+    if idle:
+        return (f"run {idle[0]} waits for input: continue with send_agent_input(run_id={idle[0]!r}, message=..., "
+                "wait_seconds=45), or end it with cancel_agent_run")
     pending = [run for run in update.runs if not run.done]
     if not pending:
         return "done; read answers above (read_agent_artifact for files)"
     ids = ", ".join(repr(run.run_id) for run in pending)
     if any(run.cursor is None for run in pending):
         return f"wait_for_agent_runs(run_ids=[{ids}], since=<your last cursors>)"
-    if all(run.cursor == 0 for run in pending):
+    if all(run.cursor == START_CURSOR for run in pending):
         return f"wait_for_agent_runs(run_ids=[{ids}])"
-    since = ", ".join(f"{run.run_id!r}: {run.cursor}" for run in pending)
+    since = ", ".join(f"{run.run_id!r}: {run.cursor!r}" for run in pending)
     return f"wait_for_agent_runs(run_ids=[{ids}], since={{{since}}})"
 
 

@@ -13,10 +13,11 @@ from pydantic import BaseModel, Field
 
 from mcp_agents.client import AgentRunsClient
 from mcp_agents.client.errors import AgentRunsError
-from mcp_agents.models import MessageType
+from mcp_agents.models import AgentMessage, MessageType
+from mcp_agents.models.cursor import Position
 from mcp_agents.server.deps import client_for
 from mcp_agents.server.rendering import clip, untrusted
-from mcp_agents.server.tools._common import RUN_ID_MAX, P, explain, reply, require
+from mcp_agents.server.tools._common import RUN_ID_MAX, CursorValue, P, explain, parse_cursor, reply, require
 from mcp_agents.server.tools.results import RunRow, json_safe
 from mcp_agents.server.toolsets import Registry, hints
 
@@ -154,7 +155,7 @@ class MessageRow(BaseModel):
 
 class MessagesView(BaseModel):
     messages: list[MessageRow]
-    cursor: int = Field(description="Pass back as since for the next messages.")
+    cursor: str = Field(description="Opaque; pass back as since for the next messages.")
     more: bool = False
 
 
@@ -162,27 +163,34 @@ class MessagesView(BaseModel):
 async def get_agent_messages(
     ctx: Context[Any, Any],
     run_id: RunId,
-    since: Annotated[int, P("Cursor: only messages after it.", ge=0)] = 0,
+    since: Annotated[CursorValue, P("Cursor of the last result: only messages after it.")] = 0,
     types: Annotated[list[MessageType] | None, P("Types to keep.", max_length=15)] = None,
     workstream: Annotated[str | None, P("Workstream to keep (main: the run's own).", max_length=256)] = None,
     limit: Annotated[int, P("Max messages, oldest first.", ge=1, le=500)] = 50,
     detail: Annotated[Literal["summary", "full"], P("full adds whole texts and details.")] = "summary",
 ) -> Annotated[CallToolResult, MessagesView]:
     """Use to read or review a run's message history, after a cursor, by type or workstream."""
-    stored = await client_for(ctx).messages.retrieve(run_id, since=since)
-    kept = [m for m in stored if (not types or m.type in types)
-            and (workstream is None or m.workstream_id == workstream)]
-    page = kept[:limit]
-    cursor = since
-    if page:
-        cursor = page[-1].timestamp or since
-    if len(kept) <= limit and stored:
-        cursor = max(cursor, stored[-1].timestamp or cursor)
+    position = Position(parse_cursor(since, "since"))
+    stored = await client_for(ctx).messages.retrieve(run_id, since=position.cursor.since)
+    page: list[AgentMessage] = []
+    more = False
+    cursor = position.cursor  # after the last message returned, and after those filtered out before the next
+    for message in stored:
+        before = position.cursor
+        if not position.accept(message):
+            continue
+        kept = (not types or message.type in types) and (workstream is None or message.workstream_id == workstream)
+        if kept and len(page) == limit:
+            more, cursor = True, before
+            break
+        if kept:
+            page.append(message)
+        cursor = position.cursor
     full = detail == "full"
     rows = [MessageRow(ts=m.timestamp, type=m.type.value, workstream=m.workstream_id,
                        text=m.message[:FULL_TEXT_MAX] if full else clip(m.message, SUMMARY_TEXT_MAX),
                        tool=m.tool_name, details=json_safe(m.details) if full else None) for m in page]
-    view = MessagesView(messages=rows, cursor=cursor, more=len(kept) > limit)
+    view = MessagesView(messages=rows, cursor=str(cursor), more=more)
     lines = []
     for row in rows:
         lines.append(f"{row.ts} {row.type} {clip(row.workstream, 30)}" + (f" tool={row.tool}" if row.tool else ""))
@@ -190,5 +198,5 @@ async def get_agent_messages(
             lines.append(untrusted(row.text, FULL_TEXT_MAX if full else SUMMARY_TEXT_MAX))
         if full and row.details is not None:
             lines.append(untrusted("details: " + json.dumps(row.details, default=str), 2000))
-    lines.append(f"cursor={view.cursor}" + (" (more: call again with since=cursor)" if view.more else ""))
+    lines.append(f"cursor={view.cursor!r}" + (" (more: call again with since=cursor)" if view.more else ""))
     return reply(view, "\n".join(lines))
