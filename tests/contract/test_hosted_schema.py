@@ -72,7 +72,8 @@ async def _exercise(client: AgentRunsClient) -> None:
     assert (await client.artifacts.get(echo.id, "notes.txt")).content == b"some notes"
     assert (await client.artifacts.read(echo.id, "nested/dir/data.csv", max_bytes=3)).content == b"a,b"
     assert (await client.artifacts.url(echo.id, "notes.txt", disposition="attachment")).url
-    await client.communication.send_signal(echo.id, "Stop")
+    await client.communication.send_signal(echo.id, "Stop")  # ends the turn; the interactive run waits on
+    await client.runs.terminate(echo.id, reason="contract test done")
     await _until_done(client, echo.id)
 
     listed = await client.runs.list(status=["completed", "cancelled"], limit=1, sort="updated_at", order="asc")
