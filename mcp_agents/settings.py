@@ -77,6 +77,10 @@ OPTIONS: tuple[Option, ...] = (
            "replica the same value (32+ random characters; a value that is not 32 bytes is hashed with SHA-256). "
            "Comma-separated keys rotate: the first seals, all open. Default: a random key per process.",
            secret=True),
+    Option("task_key", "MCP_AGENTS_TASK_KEY", None, "", "Shared secret sealing task ids (agent runs as MCP "
+           "tasks), so that any replica, after any restart, answers `tasks/*`: give every replica the same value "
+           "(32+ random characters). Comma-separated keys rotate: the first seals, all open. Default: "
+           "`MCP_AGENTS_REQUEST_STATE_KEY`, else a random key kept in the data directory.", secret=True),
     Option("data_dir", "MCP_AGENTS_DATA_DIR", "--data-dir", "", "Data directory of the local service "
            "(default: `mcp-agents` under the user's data directory)."),
     Option("local_api_key", "MCP_AGENTS_LOCAL_API_KEY", "--api-key", "", "Development API key of the local "
@@ -112,6 +116,7 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     local_api_key: str = field(default="", repr=False)
     log_level: str = "warning"
+    task_key: str = field(default="", repr=False)
 
     @property
     def uses_local_service(self) -> bool:
@@ -164,7 +169,7 @@ class Settings:
             allow_interactions=_csv(raw["allow_interactions"]), transport=transport,  # type: ignore[arg-type]
             host=raw["host"], port=port,
             data_dir=Path(raw["data_dir"]).expanduser() if raw["data_dir"] else default_data_dir(),
-            local_api_key=raw["local_api_key"], log_level=raw["log_level"].lower(),
+            local_api_key=raw["local_api_key"], log_level=raw["log_level"].lower(), task_key=raw["task_key"],
         )
 
     def describe(self) -> dict[str, str]:

@@ -180,6 +180,34 @@ def _jwt_expiry(token: str) -> int | None:
     return int(exp) if exp is not None else None
 
 
+ROUTING_HEADERS = (b"mcp-method", b"mcp-name", b"mcp-protocol-version")
+_OWS = b" \t"
+
+
+class TrimmedRoutingHeaders:
+    """`Mcp-Method`, `Mcp-Name`, `MCP-Protocol-Version` and `Mcp-Param-*` values without surrounding whitespace.
+
+    RFC 9110 field values exclude leading and trailing whitespace, so a client may send
+    `Mcp-Name:  tool ` and mean `tool`; the SDK (and the tasks extension) compare values exactly.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope.get("headers", ())
+            if any(_routing(name) and value != value.strip(_OWS) for name, value in headers):
+                scope = {**scope, "headers": [(name, value.strip(_OWS) if _routing(name) else value)
+                                              for name, value in headers]}
+        await self._app(scope, receive, send)
+
+
+def _routing(name: bytes) -> bool:
+    lowered = name.lower()
+    return lowered in ROUTING_HEADERS or lowered.startswith(b"mcp-param-")
+
+
 class BearerGate:
     """Before `/mcp`: a bearer that is present must have been accepted; `required` demands one."""
 
@@ -215,7 +243,8 @@ def build_http_app(server: MCPServer[ServerDeps], settings: Settings, options: H
     if required:
         metadata_url = build_resource_metadata_url(resource_url)
         routes.extend(create_protected_resource_routes(resource_url, [AnyHttpUrl(settings.sts_url)]))
-    routes.append(Mount("/", app=BearerGate(inner, required=required, resource_metadata_url=metadata_url)))
+    routes.append(Mount("/", app=BearerGate(TrimmedRoutingHeaders(inner), required=required,
+                                            resource_metadata_url=metadata_url)))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

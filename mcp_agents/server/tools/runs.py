@@ -9,7 +9,9 @@ from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import Field
 
 from mcp_agents.client import AgentRunsClient
+from mcp_agents.models.cursor import START, Cursor
 from mcp_agents.server.deps import client_for, server_deps
+from mcp_agents.server.tasks import handoff, wants_task
 from mcp_agents.server.tools._common import RUN_ID_MAX, P, reply, require
 from mcp_agents.server.tools.results import RunRow, RunsUpdate, RunUpdate, next_step_for, render_update
 from mcp_agents.server.toolsets import Registry, hints, interaction_allowed, interaction_name
@@ -91,10 +93,11 @@ async def start_agent_run(
               "search_scope": search_scope, "user_channels": user_channels, "checkpoint_tokens": checkpoint_tokens,
               "max_iterations": max_iterations, "notify_endpoints": notify_endpoints, "debug_mode": debug_mode}
     run = await client.runs.create(**{name: value for name, value in fields.items() if value is not None})
-    if not wait_seconds:
+    if not wait_seconds or wants_task(ctx):
         row = RunRow.of(run)
-        return started(RunUpdate(run_id=run.id, status=run.status, interaction=row.interaction,
-                                 done=run.is_terminal))
+        result = started(RunUpdate(run_id=run.id, status=run.status, interaction=row.interaction,
+                                   done=run.is_terminal))
+        return handoff(result, run.id, START) if wants_task(ctx) else result
     waiter.watches = {run.id: Watch(run.id, 0)}
     return finish(await waiter.run())
 
@@ -154,6 +157,11 @@ async def send_agent_input(
         body["message"] = message
     require(signal != "UserInput" or bool(body.get("message")), "UserInput needs a non-empty message")
     before = await client.runs.retrieve(run_id)
+    if wants_task(ctx):
+        start = Cursor(await last_cursor(client, run_id))
+        await client.communication.send_signal(run_id, signal, body)
+        return handoff(started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,
+                                         cursor=start.ts, note=f"{signal} sent")), run_id, start)
     if not wait_seconds:
         await client.communication.send_signal(run_id, signal, body)
         return started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,

@@ -1,0 +1,270 @@
+"""Run -> task: what a task (one turn of a run) is, read from the Agent Runs service alone.
+
+A task's state is derived from the run's record and the messages from the turn's start cursor
+up to the first message that ends the turn (COMPLETE, TERMINATED, IDLE with nothing pending,
+a RESTARTING that shows the workflow ended): nothing after it counts, so a finished task stays
+finished even when the run is restarted or sent more input later.
+
+Answers given through a task leave a trace in the run's history (an UPDATE on the `mcp-tasks`
+workstream, which the turn logic ignores): the first trace for a question wins, so a duplicate
+`tasks/update` (a retry, two replicas at once) never delivers an answer twice, and a declined
+question is remembered by every replica.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mcp.server.elicitation import render_elicitation_schema
+from mcp.types import CallToolResult, ElicitRequest, ElicitRequestFormParams
+
+from mcp_agents.client import AgentRunsClient
+from mcp_agents.client.errors import AgentRunsError, ConflictError, NotFoundError
+from mcp_agents.models import TERMINAL_STATUSES, AgentMessage, AgentRun, MessageType
+from mcp_agents.models.cursor import Position
+from mcp_agents.models.turns import Turn, TurnState
+from mcp_agents.server.rendering import clip, progress_line, short_id
+from mcp_agents.server.tasks.ids import TaskRef
+from mcp_agents.server.tools._common import reply
+from mcp_agents.server.tools.results import RunsUpdate, next_step_for, render_update
+from mcp_agents.server.waiting import QUESTION_MAX, HumanAnswer, Watch
+
+logger = logging.getLogger(__name__)
+
+TaskStatus = Literal["working", "input_required", "completed", "failed", "cancelled"]
+TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+MARKER_WORKSTREAM = "mcp-tasks"
+MARKER_EVENT = "task_input"
+POLL_WORKING_MS = 2000
+POLL_INPUT_MS = 1000
+CACHE_SECONDS = 1.0
+CACHE_ENTRIES = 512
+
+
+@dataclass(frozen=True)
+class Question:
+    """A pending QUESTION or REQUEST_INPUT; `key` is derived from its message (stable, unique in the task)."""
+
+    key: str
+    text: str
+    timestamp: int | None
+
+    def form(self, run_id: str) -> dict[str, Any]:
+        """The `elicitation/create` request that asks the human."""
+        message = f"Agent run {short_id(run_id)} asks (agent-written text):\n{clip(self.text, QUESTION_MAX)}"
+        request = ElicitRequest(params=ElicitRequestFormParams(
+            message=message, requested_schema=render_elicitation_schema(HumanAnswer)))
+        return request.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+@dataclass
+class TaskView:
+    """A task as `tasks/get` shows it."""
+
+    ref: TaskRef
+    status: TaskStatus
+    status_message: str | None = None
+    question: Question | None = None
+    result: CallToolResult | None = None
+    error: dict[str, Any] | None = None
+    updated_ms: int = 0
+    answered: dict[str, str] = field(default_factory=dict)
+    """Question key -> the first action recorded for it (accept, decline, cancel)."""
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def poll_ms(self) -> int:
+        return POLL_INPUT_MS if self.status == "input_required" else POLL_WORKING_MS
+
+
+def question_key(message: AgentMessage) -> str:
+    """`question-<hash of the message's identity>`: the same message always gives the same key."""
+    digest = hashlib.sha256(json.dumps(message.identity(), default=str).encode()).hexdigest()[:20]
+    return f"question-{digest}"
+
+
+def marker_of(message: AgentMessage) -> tuple[str, str, str] | None:
+    """(question key, action, nonce) when the message is an answer trace left by a task."""
+    details = message.details
+    if message.workstream_id != MARKER_WORKSTREAM or not isinstance(details, Mapping):
+        return None
+    if details.get("event_class") != MARKER_EVENT:
+        return None
+    key, action, nonce = details.get("question"), details.get("action"), details.get("nonce")
+    if isinstance(key, str) and isinstance(action, str) and isinstance(nonce, str):
+        return key, action, nonce
+    return None
+
+
+def new_watch(ref: TaskRef) -> Watch:
+    """The wait's per-run accumulator, positioned at the turn's start (the one place that builds it)."""
+    return Watch(ref.run_id, ref.start.ts)
+
+
+def derive(ref: TaskRef, run: AgentRun, messages: Sequence[AgentMessage]) -> TaskView:
+    """The task from the run's record and its messages read from `ref.start.since` (service order)."""
+    watch = new_watch(ref)
+    turn = Turn()
+    answered: dict[str, str] = {}
+    pending: Question | None = None
+    end: str | None = None
+    updated = ref.created_ms
+    last_line: str | None = None
+    for message in Position(ref.start).take(messages):
+        if message.timestamp is not None:
+            updated = max(updated, message.timestamp)
+        marker = marker_of(message)
+        if marker is not None:
+            key, action, _ = marker
+            answered.setdefault(key, action)
+            if pending is not None and key == pending.key and answered[key] != "accept":
+                end = "declined"
+                break
+            continue
+        watch.take(message)
+        if message.type is not MessageType.STREAMING_CHUNK:
+            last_line = progress_line(ref.run_id, message)
+        if message.type is MessageType.RESTARTING and not message.child_run_id:
+            end = "restarted"
+            break
+        turn.take(message)
+        if turn.state is TurnState.ENDED:
+            end = "terminated" if message.type is MessageType.TERMINATED else "complete"
+            break
+        if turn.idle:
+            end = "idle"
+            break
+        question = turn.question
+        pending = Question(question_key(question), question.message or "(the agent asks for input)",
+                           question.timestamp) if question is not None else None
+    if end is None and run.status in TERMINAL_STATUSES:
+        end = f"run-{run.status}"
+    view = TaskView(ref, "working", status_message=last_line, updated_ms=updated, answered=answered)
+    if end is None:
+        if pending is not None and answered.get(pending.key) is None:
+            view.status, view.question = "input_required", pending
+            view.status_message = clip(f"the agent asks: {pending.text}", 200)
+        return view
+    if end in ("terminated", "run-cancelled"):
+        view.status = "cancelled"
+        view.status_message = "the run was cancelled"
+        return view
+    view.status = "completed"
+    view.result = _result(run, watch, end, pending)
+    return view
+
+
+def _result(run: AgentRun, watch: Watch, end: str, pending: Question | None) -> CallToolResult:
+    """The `CallToolResult` a synchronous wait would have returned when the turn ended."""
+    failed = end in ("run-failed", "restarted")
+    if end in ("complete", "run-completed"):
+        status = "completed"
+    elif failed:
+        status = "failed"
+    else:  # the turn ended and the run waits for input; what the run did later does not count
+        status = run.status if run.status not in TERMINAL_STATUSES else "running"
+    watch.see(run.model_copy(update={"status": status}))
+    if end == "restarted":
+        watch.error = watch.error or "the run's workflow ended before this turn finished, and the run was restarted"
+    if end == "declined" and pending is not None:
+        watch.question = pending.text
+        watch.note = "the user did not answer through the task: answer with send_agent_input"
+    update = RunsUpdate(runs=[watch.result()])
+    update.next_step = next_step_for(update)
+    result = reply(update, render_update(update))
+    if failed:
+        result.is_error = True
+    return result
+
+
+class TaskReader:
+    """Reads tasks with the caller's client, with a brief cache per (credential, task) for cheap polling."""
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[tuple[str, str], tuple[float, TaskView]] = OrderedDict()
+
+    async def observe(self, client: AgentRunsClient, credential: str, task_id: str, ref: TaskRef, *,
+                      fresh: bool = False) -> TaskView:
+        """Two backend requests (the run, the turn's messages), or none within `CACHE_SECONDS` of the last read."""
+        key = (credential, task_id)
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and not fresh and cached[0] > now:
+            return cached[1]
+        run = await client.runs.retrieve(ref.run_id)
+        messages = await client.messages.retrieve(ref.run_id, since=ref.start.since)
+        view = derive(ref, run, messages)
+        self._cache[key] = (now + CACHE_SECONDS, view)
+        self._cache.move_to_end(key)
+        while len(self._cache) > CACHE_ENTRIES:
+            self._cache.popitem(last=False)
+        return view
+
+    def forget(self, credential: str, task_id: str) -> None:
+        self._cache.pop((credential, task_id), None)
+
+    async def answer(self, client: AgentRunsClient, credential: str, task_id: str, ref: TaskRef,
+                     responses: Mapping[str, Any]) -> None:
+        """Apply `tasks/update` responses: an accepted answer goes to the run as `UserInput`, once.
+
+        Responses to keys that are not pending are ignored. A trace is written first and read back:
+        only the writer of the first trace for a question sends the answer.
+        """
+        view = await self.observe(client, credential, task_id, ref, fresh=True)
+        question = view.question
+        if view.status != "input_required" or question is None or question.key not in responses:
+            return
+        action, answer = _response(responses[question.key])
+        nonce = secrets.token_hex(8)
+        await client.messages.post(
+            ref.run_id, type="UPDATE", workstream_id=MARKER_WORKSTREAM,
+            message="the user answered through an MCP task" if action == "accept" else
+            f"the user did not answer through an MCP task ({action})",
+            details={"event_class": MARKER_EVENT, "question": question.key, "action": action, "nonce": nonce})
+        since = max(0, (question.timestamp or ref.start.since) - 1)
+        first = next((m for message in await client.messages.retrieve(ref.run_id, since=since)
+                      if (m := marker_of(message)) is not None and m[0] == question.key), None)
+        self.forget(credential, task_id)
+        if first is None or first[2] != nonce or action != "accept" or answer is None:
+            return
+        await client.communication.send_signal(ref.run_id, "UserInput", {"message": answer})
+
+    async def cancel(self, client: AgentRunsClient, credential: str, task_id: str, ref: TaskRef) -> None:
+        """Terminate the run, unless the task's turn is already over (then nothing happens)."""
+        view = await self.observe(client, credential, task_id, ref, fresh=True)
+        if view.terminal:
+            return
+        with contextlib.suppress(ConflictError):  # it ended meanwhile: the task shows how
+            await client.runs.terminate(ref.run_id, reason="cancelled through its MCP task")
+        self.forget(credential, task_id)
+
+
+def _response(raw: Any) -> tuple[str, str | None]:
+    """(action, answer) from an `ElicitResult`-shaped response; anything unusable counts as a decline."""
+    if hasattr(raw, "model_dump"):
+        raw = raw.model_dump(mode="json", by_alias=True)
+    if not isinstance(raw, Mapping):
+        return "decline", None
+    action = raw.get("action")
+    content = raw.get("content")
+    answer = content.get("answer") if isinstance(content, Mapping) else None
+    if action == "accept" and isinstance(answer, str) and answer.strip():
+        return "accept", answer
+    return ("cancel" if action == "cancel" else "decline"), None
+
+
+def is_unknown(exc: AgentRunsError) -> bool:
+    """The service does not show the run to this caller: the task is unknown (reveal nothing more)."""
+    return isinstance(exc, NotFoundError)
