@@ -16,6 +16,7 @@ from typing import Any
 from mcp.server import MCPServer, ServerRequestContext
 from mcp.server.context import CallNext, HandlerResult
 from mcp.server.extension import Extension, MethodBinding
+from mcp.server.mcpserver.server import require_client_extension
 from mcp.types import CallToolRequestParams, CallToolResult
 
 from mcp_agents.server.tasks.handoff import LEGACY, MODERN, TASKS_EXTENSION, handed_off, handoff, wants_task
@@ -32,8 +33,10 @@ class Tasks(Extension):
 
     identifier = TASKS_EXTENSION
 
-    def __init__(self, keys: TaskKeys) -> None:
+    def __init__(self, keys: TaskKeys, *, required: frozenset[str] = frozenset()) -> None:
         self.service = TaskService(keys)
+        self.required = required
+        # Tools that only run as tasks (-32021 without the extension); none of ours: each can wait instead.
         self.modern = ModernTasks(self.service)
         self.legacy = LegacyTasks(self.service)
 
@@ -55,6 +58,8 @@ class Tasks(Extension):
     async def intercept_tool_call(self, params: CallToolRequestParams, ctx: ServerRequestContext[Any, Any],
                                   call_next: CallNext) -> HandlerResult:
         """2026-07-28: a hand-off becomes the task handle (the server decided: the client declared tasks)."""
+        if params.name in self.required and ctx.protocol_version == MODERN:
+            require_client_extension(ctx, TASKS_EXTENSION)
         result = await call_next(ctx)
         if ctx.protocol_version == MODERN and isinstance(result, CallToolResult) \
                 and (mark := handed_off(result)) is not None:

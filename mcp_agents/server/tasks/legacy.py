@@ -82,7 +82,7 @@ class LegacyTasks:
             while True:
                 async with service_errors():
                     view = await self.service.view(caller)
-                    if view.status == "input_required" and view.question is not None:
+                    if view.status == "input_required":
                         await self._ask(ctx, caller, view)
                         continue
                 if view.terminal:
@@ -90,19 +90,20 @@ class LegacyTasks:
                 await anyio.sleep(view.poll_ms / 1000)
 
     async def _ask(self, ctx: ServerRequestContext[Any, Any], caller: Caller, view: TaskView) -> None:
-        """Ask the human; a client that cannot be asked (or fails) leaves the question to the model."""
-        assert view.question is not None
-        form = view.question.form(caller.ref.run_id)["params"]
-        response: Any = {"action": "decline"}
+        """Ask the human each pending question; a client that cannot be asked (or fails) leaves them to the model."""
+        responses: dict[str, Any] = {}
         capabilities = ctx.session.client_capabilities
-        if capabilities is not None and capabilities.elicitation is not None and ctx.session.can_send_request:
-            try:
-                response = await ctx.session.elicit_form(form["message"], form["requestedSchema"],
-                                                         related_request_id=ctx.request_id)
-            except MCPError as exc:
-                logger.info("tasks/result: elicitation failed: %s", exc.error.message)
-        await self.service.reader.answer(caller.client, caller.credential, caller.task_id, caller.ref,
-                                         {view.question.key: response})
+        can_ask = capabilities is not None and capabilities.elicitation is not None and ctx.session.can_send_request
+        for question in view.questions:
+            form = question.form(caller.ref.run_id)["params"]
+            responses[question.key] = {"action": "decline"}
+            if can_ask:
+                try:
+                    responses[question.key] = await ctx.session.elicit_form(
+                        form["message"], form["requestedSchema"], related_request_id=ctx.request_id)
+                except MCPError as exc:
+                    logger.info("tasks/result: elicitation failed: %s", exc.error.message)
+        await self.service.reader.answer(caller.client, caller.credential, caller.task_id, caller.ref, responses)
 
     def _payload(self, caller: Caller, view: TaskView) -> dict[str, Any]:
         meta = {RELATED_TASK: {"taskId": caller.task_id}}

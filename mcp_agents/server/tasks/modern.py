@@ -59,8 +59,8 @@ def detailed(task_id: str, view: TaskView) -> dict[str, Any]:
         task["pollIntervalMs"] = view.poll_ms
     if view.status_message:
         task["statusMessage"] = view.status_message
-    if view.status == "input_required" and view.question is not None:
-        task["inputRequests"] = {view.question.key: view.question.form(view.ref.run_id)}
+    if view.status == "input_required":
+        task["inputRequests"] = {question.key: question.form(view.ref.run_id) for question in view.questions}
     if view.result is not None:
         task["result"] = {"resultType": "complete",
                           **view.result.model_dump(by_alias=True, exclude_none=True, mode="json")}

@@ -31,7 +31,8 @@ from mcp_agents.client import AgentRunsClient
 from mcp_agents.client.errors import AgentRunsError, ConflictError, NotFoundError
 from mcp_agents.models import TERMINAL_STATUSES, AgentMessage, AgentRun, MessageType
 from mcp_agents.models.cursor import Position
-from mcp_agents.models.turns import Turn, TurnState
+from mcp_agents.models.messages import INPUT_TYPES
+from mcp_agents.models.turns import Turn, TurnState, turn_effect
 from mcp_agents.server.rendering import clip, progress_line, short_id
 from mcp_agents.server.tasks.ids import TaskRef
 from mcp_agents.server.tools._common import reply
@@ -73,7 +74,8 @@ class TaskView:
     ref: TaskRef
     status: TaskStatus
     status_message: str | None = None
-    question: Question | None = None
+    questions: list[Question] = field(default_factory=list)
+    """The pending questions (input_required), each with its own key."""
     result: CallToolResult | None = None
     error: dict[str, Any] | None = None
     updated_ms: int = 0
@@ -118,7 +120,7 @@ def derive(ref: TaskRef, run: AgentRun, messages: Sequence[AgentMessage]) -> Tas
     watch = new_watch(ref)
     turn = Turn()
     answered: dict[str, str] = {}
-    pending: Question | None = None
+    asked: list[Question] = []  # the questions of the current wait, in order (usually one)
     end: str | None = None
     updated = ref.created_ms
     last_line: str | None = None
@@ -127,10 +129,10 @@ def derive(ref: TaskRef, run: AgentRun, messages: Sequence[AgentMessage]) -> Tas
             updated = max(updated, message.timestamp)
         marker = marker_of(message)
         if marker is not None:
-            key, action, _ = marker
-            answered.setdefault(key, action)
-            if pending is not None and key == pending.key and answered[key] != "accept":
-                end = "declined"
+            answered.setdefault(marker[0], marker[1])
+            actions = [answered.get(question.key) for question in asked]
+            if asked and None not in actions and any(action != "accept" for action in actions):
+                end = "declined"  # every question has its answer trace, and one was not answered
                 break
             continue
         watch.take(message)
@@ -139,34 +141,38 @@ def derive(ref: TaskRef, run: AgentRun, messages: Sequence[AgentMessage]) -> Tas
         if message.type is MessageType.RESTARTING and not message.child_run_id:
             end = "restarted"
             break
+        effect = turn_effect(message)
         turn.take(message)
+        if effect is TurnState.WORKING:
+            asked = []
+        elif effect is TurnState.WAITING and message.type in INPUT_TYPES:
+            asked.append(Question(question_key(message), message.message or "(the agent asks for input)",
+                                  message.timestamp))
         if turn.state is TurnState.ENDED:
             end = "terminated" if message.type is MessageType.TERMINATED else "complete"
             break
         if turn.idle:
             end = "idle"
             break
-        question = turn.question
-        pending = Question(question_key(question), question.message or "(the agent asks for input)",
-                           question.timestamp) if question is not None else None
     if end is None and run.status in TERMINAL_STATUSES:
         end = f"run-{run.status}"
     view = TaskView(ref, "working", status_message=last_line, updated_ms=updated, answered=answered)
     if end is None:
-        if pending is not None and answered.get(pending.key) is None:
-            view.status, view.question = "input_required", pending
-            view.status_message = clip(f"the agent asks: {pending.text}", 200)
+        pending = [question for question in asked if question.key not in answered]
+        if pending:
+            view.status, view.questions = "input_required", pending
+            view.status_message = clip(f"the agent asks: {pending[0].text}", 200)
         return view
     if end in ("terminated", "run-cancelled"):
         view.status = "cancelled"
         view.status_message = "the run was cancelled"
         return view
     view.status = "completed"
-    view.result = _result(run, watch, end, pending)
+    view.result = _result(run, watch, end, asked)
     return view
 
 
-def _result(run: AgentRun, watch: Watch, end: str, pending: Question | None) -> CallToolResult:
+def _result(run: AgentRun, watch: Watch, end: str, asked: list[Question]) -> CallToolResult:
     """The `CallToolResult` a synchronous wait would have returned when the turn ended."""
     failed = end in ("run-failed", "restarted")
     if end in ("complete", "run-completed"):
@@ -178,8 +184,8 @@ def _result(run: AgentRun, watch: Watch, end: str, pending: Question | None) -> 
     watch.see(run.model_copy(update={"status": status}))
     if end == "restarted":
         watch.error = watch.error or "the run's workflow ended before this turn finished, and the run was restarted"
-    if end == "declined" and pending is not None:
-        watch.question = pending.text
+    if end == "declined" and asked:
+        watch.question = "\n".join(question.text for question in asked)
         watch.note = "the user did not answer through the task: answer with send_agent_input"
     update = RunsUpdate(runs=[watch.result()])
     update.next_step = next_step_for(update)
@@ -217,29 +223,35 @@ class TaskReader:
 
     async def answer(self, client: AgentRunsClient, credential: str, task_id: str, ref: TaskRef,
                      responses: Mapping[str, Any]) -> None:
-        """Apply `tasks/update` responses: an accepted answer goes to the run as `UserInput`, once.
+        """Apply `tasks/update` responses: each accepted answer goes to the run as `UserInput`, once.
 
         Responses to keys that are not pending are ignored. A trace is written first and read back:
         only the writer of the first trace for a question sends the answer.
         """
         view = await self.observe(client, credential, task_id, ref, fresh=True)
-        question = view.question
-        if view.status != "input_required" or question is None or question.key not in responses:
+        chosen = [(question, *_response(responses[question.key])) for question in view.questions
+                  if question.key in responses]
+        if view.status != "input_required" or not chosen:
             return
-        action, answer = _response(responses[question.key])
-        nonce = secrets.token_hex(8)
-        await client.messages.post(
-            ref.run_id, type="UPDATE", workstream_id=MARKER_WORKSTREAM,
-            message="the user answered through an MCP task" if action == "accept" else
-            f"the user did not answer through an MCP task ({action})",
-            details={"event_class": MARKER_EVENT, "question": question.key, "action": action, "nonce": nonce})
-        since = max(0, (question.timestamp or ref.start.since) - 1)
-        first = next((m for message in await client.messages.retrieve(ref.run_id, since=since)
-                      if (m := marker_of(message)) is not None and m[0] == question.key), None)
+        nonces: dict[str, str] = {}
+        for question, action, _ in chosen:
+            nonces[question.key] = secrets.token_hex(8)
+            await client.messages.post(
+                ref.run_id, type="UPDATE", workstream_id=MARKER_WORKSTREAM,
+                message="the user answered through an MCP task" if action == "accept" else
+                f"the user did not answer through an MCP task ({action})",
+                details={"event_class": MARKER_EVENT, "question": question.key, "action": action,
+                         "nonce": nonces[question.key]})
+        since = max(0, (chosen[0][0].timestamp or ref.start.since) - 1)
+        first: dict[str, str] = {}
+        for message in await client.messages.retrieve(ref.run_id, since=since):
+            marker = marker_of(message)
+            if marker is not None:
+                first.setdefault(marker[0], marker[2])
         self.forget(credential, task_id)
-        if first is None or first[2] != nonce or action != "accept" or answer is None:
-            return
-        await client.communication.send_signal(ref.run_id, "UserInput", {"message": answer})
+        for question, action, answer in chosen:
+            if action == "accept" and answer is not None and first.get(question.key) == nonces[question.key]:
+                await client.communication.send_signal(ref.run_id, "UserInput", {"message": answer})
 
     async def cancel(self, client: AgentRunsClient, credential: str, task_id: str, ref: TaskRef) -> None:
         """Terminate the run, unless the task's turn is already over (then nothing happens)."""
@@ -259,9 +271,13 @@ def _response(raw: Any) -> tuple[str, str | None]:
         return "decline", None
     action = raw.get("action")
     content = raw.get("content")
-    answer = content.get("answer") if isinstance(content, Mapping) else None
-    if action == "accept" and isinstance(answer, str) and answer.strip():
-        return "accept", answer
+    if action == "accept" and isinstance(content, Mapping) and content:
+        answer = content.get("answer")
+        if isinstance(answer, str):
+            if answer.strip():
+                return "accept", answer
+        else:  # another form's fields: the agent reads them as JSON
+            return "accept", json.dumps(dict(content), separators=(",", ":"), default=str)
     return ("cancel" if action == "cancel" else "decline"), None
 
 
