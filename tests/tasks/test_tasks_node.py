@@ -1,4 +1,4 @@
-"""Task requesters from npm against real servers: ext-tasks (2026-07-28) over HTTP replicas and stdio.
+"""Task requesters from npm against real servers: ext-tasks (2026-07-28) and the 1.x SDK (2025-11-25).
 
 Three `mcp-agents serve` replicas share the task key behind a round-robin proxy (no affinity), so a
 task created on one replica is polled, answered and cancelled through the others; the last test
@@ -86,6 +86,28 @@ async def test_ext_tasks_over_stdio_and_resumed_from_another_process(service: Se
     assert detached["status"] == "input_required"
     resumed = await run_node("ext_tasks.mjs", "resume", json.dumps(detached["reference"]), env=env)  # ...another
     assert resumed["status"] == "completed" and "You said: teal" in resumed["structured"]["runs"][0]["answer"]
+
+
+async def test_sdk_v1_tasks_in_2025_11_25_answer_the_question_during_tasks_result(
+        service: Service, replicas: list[tuple[subprocess.Popen[bytes], str]]) -> None:
+    """The 2025-11-25 generation keeps a session per replica, so this client talks to one replica."""
+    out = await run_node("sdk_v1.mjs", "question", env=clean_env(MCP_URL=f"{replicas[0][1]}/mcp"))
+    assert out["protocolVersion"] == "2025-11-25" and out["capabilities"]["requests"] == {"tools": {"call": {}}}
+    assert out["taskSupport"] == {"start_agent_run": "optional", "send_agent_input": "optional"}
+    assert out["seen"][0] == "created:working" and "input_required" in out["seen"]
+    (asked,) = out["asked"]
+    assert "Which colour?" in asked
+    assert "You said: teal" in out["result"]["structuredContent"]["runs"][0]["answer"]
+    assert out["result"]["_meta"]["io.modelcontextprotocol/related-task"]["taskId"] == out["taskId"]
+    assert out["task"]["status"] == "completed" and out["task"]["ttl"] > 0
+
+    cancelled = await run_node("sdk_v1.mjs", "cancel", env=clean_env(MCP_URL=f"{replicas[1][1]}/mcp"))
+    assert cancelled["cancelled"]["status"] == "cancelled" and cancelled["task"]["status"] == "cancelled"
+
+    stdio = service.env(MCP_AGENTS_TASK_KEY=TASK_KEY,
+                        MCP_COMMAND=json.dumps([sys.executable, "-m", "mcp_agents", "serve"]))
+    over_stdio = await run_node("sdk_v1.mjs", "question", env=stdio)
+    assert "You said: teal" in over_stdio["result"]["structuredContent"]["runs"][0]["answer"]
 
 
 async def test_a_replica_killed_mid_task_and_the_task_goes_on(
