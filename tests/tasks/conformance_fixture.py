@@ -41,7 +41,7 @@ SYNC_WAIT_SECONDS = 30.0
 class Fixture:
     name = "Fixture"
     version = "1"
-    description = "The conformance suite's jobs: slow, fail, confirm, multi, hello."
+    description = "The conformance suite's jobs: slow, fail, confirm, multi, hello (and count, for the tests)."
     resumable = False
 
     async def run(self, ctx: RunContext) -> Any:
@@ -53,6 +53,14 @@ class Fixture:
         elif job == "fail":
             await ctx.sleep_ms(1000)
             raise InteractionError("the job failed")
+        elif job == "count":  # how many answers reach the agent (a duplicate tasks/update must not add one)
+            await ctx.post("QUESTION", "Your answer?")
+            replies = []
+            signal = await ctx.next_signal()
+            while signal is not None and signal.name == "UserInput":
+                replies.append(signal.message)
+                signal = await ctx.next_signal(within=1.0)
+            await ctx.post("ANSWER", f"replies: {len(replies)}")
         elif job == "hello":
             await ctx.post("ANSWER", f"Hello, {data.get('name')}!")
         elif job in ("confirm", "multi"):

@@ -88,6 +88,15 @@ async def settle(session: Any, task_id: str, answer: Answer | None = None, *,
         await anyio.sleep(min(task.get("pollIntervalMs", 1000) / 1000, POLL_CAP_SECONDS))
 
 
+async def settle_until(session: Any, task_id: str, status: str) -> dict[str, Any]:
+    """Poll until the task reaches `status` (or ends)."""
+    while True:
+        task = await get_task(session, task_id)
+        if task["status"] in (status, "completed", "failed", "cancelled"):
+            return task
+        await anyio.sleep(POLL_CAP_SECONDS / 4)
+
+
 class TasksRequester(ClientExtension):
     identifier = TASKS
 

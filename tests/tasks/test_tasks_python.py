@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -9,14 +10,14 @@ import pytest
 from mcp import Client, MCPError
 
 from mcp_agents.client import AgentRunsClient
-from mcp_agents.local import RunningService
+from mcp_agents.local import LocalServiceConfig, RunningService, run_local_service
 from mcp_agents.server.app import build_server
 from mcp_agents.server.deps import ServerDeps
 from mcp_agents.server.tasks import TaskKeys
 from mcp_agents.server.tools.results import RunsUpdate
 from mcp_agents.settings import Settings
 from tests.server.serving_helpers import STEP_TIMEOUT, api_client, fast_demo
-from tests.tasks.requester import TasksRequester, cancel_task, get_task, settle, update_task
+from tests.tasks.requester import TasksRequester, cancel_task, get_task, settle, settle_until, update_task
 
 KEY = "a task key shared by every replica of this test"
 
@@ -105,8 +106,7 @@ async def test_decline_leaves_the_question_to_the_model_and_duplicate_updates_ar
                 handle = await mcp.session.call_tool("start_agent_run", {
                     "interaction": "Demo", "data": fast_demo(ask="Which colour?")}, allow_claimed=True)
                 task_id = handle.task_id  # type: ignore[union-attr]
-                while (task := await get_task(mcp.session, task_id))["status"] != "input_required":  # noqa: ASYNC110
-                    await anyio.sleep(0.05)
+                task = await settle_until(mcp.session, task_id, "input_required")
                 (key,) = task["inputRequests"]
                 assert (await get_task(mcp.session, task_id))["inputRequests"].keys() == {key}  # stable key
                 await update_task(mcp.session, task_id, {"not-pending": {"action": "accept", "content": {}}})
@@ -149,3 +149,23 @@ async def test_forged_ids_and_clients_without_the_extension_are_refused(local_se
             with pytest.raises(MCPError) as caught:
                 await get_task(stranger.session, task_id)
             assert caught.value.error.code == -32021
+
+
+async def test_duplicate_updates_through_two_replicas_deliver_the_answer_once(tmp_path: Path) -> None:
+    config = LocalServiceConfig(data_dir=tmp_path, interactions=["tests.tasks.conformance_fixture:INTERACTIONS"])
+    async with run_local_service(config) as service, api_client(service) as client:
+        with anyio.fail_after(STEP_TIMEOUT * 2):
+            async with Client(server(client), extensions=[TasksRequester()]) as first, \
+                    Client(server(client), extensions=[TasksRequester()]) as second:
+                handle = await first.session.call_tool("start_agent_run", {
+                    "interaction": "Fixture", "data": {"job": "count"}}, allow_claimed=True)
+                task_id = handle.task_id  # type: ignore[union-attr]
+                task = await settle_until(first.session, task_id, "input_required")
+                (key,) = task["inputRequests"]
+                answer = {key: {"action": "accept", "content": {"answer": "teal"}}}
+                async with anyio.create_task_group() as group:  # a retry racing the original, on two replicas
+                    for session in (first.session, second.session, first.session):
+                        group.start_soon(update_task, session, task_id, answer)
+                task = await settle(second.session, task_id)
+        (run,) = task["result"]["structuredContent"]["runs"]
+        assert run["answer"] == "replies: 1"
