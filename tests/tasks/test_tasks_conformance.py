@@ -27,7 +27,7 @@ from tests.support.processes import free_port
 from tests.tasks.conformance_fixture import fixture_server
 from tests.tasks.node_runner import NODE22, NODE_DIR, node_binary
 
-KEY = "conformance fixture task key, 32+ characters long"
+KEY = "conformance fixture task key of 32+ characters"
 TASK_SCENARIOS = ["tasks-lifecycle", "tasks-capability-negotiation", "tasks-wire-fields",
                   "tasks-request-state-removal", "tasks-mrtr-input", "tasks-request-headers",
                   "tasks-dispatch-and-envelope", "tasks-status-notifications", "tasks-required-task-error",

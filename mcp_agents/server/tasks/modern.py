@@ -29,7 +29,7 @@ from mcp.types import (
     SubscriptionsAcknowledgedNotificationParams,
 )
 from mcp_types import HEADER_MISMATCH
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from mcp_agents.server.tasks.handoff import TASKS_EXTENSION
 from mcp_agents.server.tasks.ids import TTL_MS
@@ -41,6 +41,12 @@ logger = logging.getLogger(__name__)
 SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
 MAX_LISTENED_TASKS = 32
 Handler = Callable[[ServerRequestContext[Any, Any], Any], Awaitable[Any]]
+
+
+class TaskNotificationParams(NotificationParams):
+    """`notifications/tasks` params: the `DetailedTask` of `tasks/get` (and the subscription id in `_meta`)."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 class TaskIdParams(RequestParams):
@@ -161,7 +167,7 @@ class ModernTasks:
             if shown != last:
                 last = shown
                 notification: Notification[Any, Any] = Notification(method="notifications/tasks",
-                                            params=NotificationParams.model_validate({**task, "_meta": meta}))
+                                            params=TaskNotificationParams.model_validate({**task, "_meta": meta}))
                 await ctx.session.send_notification(cast(Any, notification), related_request_id=ctx.request_id)
             if view.terminal:
                 return
