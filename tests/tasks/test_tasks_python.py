@@ -169,3 +169,19 @@ async def test_duplicate_updates_through_two_replicas_deliver_the_answer_once(tm
                 task = await settle(second.session, task_id)
         (run,) = task["result"]["structuredContent"]["runs"]
         assert run["answer"] == "replies: 1"
+
+
+async def test_a_read_only_server_reads_tasks_but_neither_answers_nor_cancels(local_service: RunningService) -> None:
+    async with api_client(local_service) as client:
+        async with Client(server(client), extensions=[TasksRequester()]) as mcp:
+            handle = await mcp.session.call_tool("start_agent_run", {"interaction": "Demo", "data": fast_demo(
+                ask="Which colour?")}, allow_claimed=True)
+        task_id = handle.task_id  # type: ignore[union-attr]
+        settings = Settings(task_key=KEY, read_only=True)
+        read_only = build_server(settings, deps=ServerDeps(settings, client))
+        async with Client(read_only, extensions=[TasksRequester()]) as mcp:
+            assert (await get_task(mcp.session, task_id))["taskId"] == task_id
+            for write in (cancel_task(mcp.session, task_id), update_task(mcp.session, task_id, {})):
+                with pytest.raises(MCPError, match="read-only"):
+                    await write
+        assert (await client.runs.retrieve(TaskKeys.from_secret(KEY).open(task_id).run_id)).status == "running"  # type: ignore[union-attr]

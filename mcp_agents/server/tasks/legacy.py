@@ -70,14 +70,14 @@ class LegacyTasks:
             return flat(caller.task_id, await self.service.view(caller))
 
     async def cancel(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
-        caller = self.service.caller(ctx, params.task_id)
+        caller = self.service.caller(ctx, params.task_id, writes=True)
         async with service_errors():
             await self.service.reader.cancel(caller.client, caller.credential, caller.task_id, caller.ref)
             return flat(caller.task_id, await self.service.view(caller, fresh=True))
 
     async def result(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
         """Block until the task ends; a pending question is asked with `elicitation/create` meanwhile."""
-        caller = self.service.caller(ctx, params.task_id)
+        caller = self.service.caller(ctx, params.task_id, writes=True)
         with anyio.fail_after(RESULT_WAIT_SECONDS):
             while True:
                 async with service_errors():

@@ -99,10 +99,10 @@ class ModernTasks:
     def __init__(self, service: TaskService) -> None:
         self.service = service
 
-    def open(self, ctx: ServerRequestContext[Any, Any], task_id: str) -> Caller:
+    def open(self, ctx: ServerRequestContext[Any, Any], task_id: str, *, writes: bool = False) -> Caller:
         require_client_extension(ctx, TASKS_EXTENSION)
         check_name(ctx, task_id)
-        return self.service.caller(ctx, task_id)
+        return self.service.caller(ctx, task_id, writes=writes)
 
     async def get(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
         caller = self.open(ctx, params.task_id)
@@ -111,14 +111,14 @@ class ModernTasks:
         return {"resultType": "complete", **detailed(caller.task_id, view)}
 
     async def update(self, ctx: ServerRequestContext[Any, Any], params: UpdateParams) -> dict[str, Any]:
-        caller = self.open(ctx, params.task_id)
+        caller = self.open(ctx, params.task_id, writes=True)
         async with service_errors():
             await self.service.reader.answer(caller.client, caller.credential, caller.task_id, caller.ref,
                                              params.input_responses)
         return {"resultType": "complete"}
 
     async def cancel(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
-        caller = self.open(ctx, params.task_id)
+        caller = self.open(ctx, params.task_id, writes=True)
         async with service_errors():
             await self.service.reader.cancel(caller.client, caller.credential, caller.task_id, caller.ref)
         return {"resultType": "complete"}

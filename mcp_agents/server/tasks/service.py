@@ -11,7 +11,7 @@ from typing import Any
 
 from mcp.server import ServerRequestContext
 from mcp.shared.exceptions import MCPError
-from mcp.types import INTERNAL_ERROR, INVALID_PARAMS
+from mcp.types import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST
 
 from mcp_agents.client import AgentRunsClient
 from mcp_agents.client.errors import AgentRunsError, AuthenticationError, NotFoundError, PermissionDeniedError
@@ -50,13 +50,18 @@ class TaskService:
         ref = self.keys.open(task_id)
         return TaskView(ref, "working", status_message="the agent is at work", updated_ms=ref.created_ms)
 
-    def caller(self, ctx: ServerRequestContext[Any, Any], task_id: object) -> Caller:
+    def caller(self, ctx: ServerRequestContext[Any, Any], task_id: object, *, writes: bool = False) -> Caller:
+        """The task and the caller's client; `writes` (answer, cancel) is refused by a `--read-only` server."""
         try:
             ref = self.keys.open(task_id)
         except TaskIdError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from None
+        deps = lifespan_deps(ctx.lifespan_context)
+        if writes and deps.settings.read_only:
+            raise MCPError(INVALID_REQUEST, "this server is read-only (--read-only): it neither answers nor cancels "
+                                            "runs")
         bearer = caller_bearer()
-        client = client_with(lifespan_deps(ctx.lifespan_context), bearer)
+        client = client_with(deps, bearer)
         return Caller(str(task_id).strip(), ref, client, credential_key(bearer))
 
     async def view(self, caller: Caller, *, fresh: bool = False) -> TaskView:

@@ -28,7 +28,7 @@ from mcp.server.elicitation import render_elicitation_schema
 from mcp.types import CallToolResult, ElicitRequest, ElicitRequestFormParams
 
 from mcp_agents.client import AgentRunsClient
-from mcp_agents.client.errors import AgentRunsError, ConflictError, NotFoundError
+from mcp_agents.client.errors import ConflictError
 from mcp_agents.models import TERMINAL_STATUSES, AgentMessage, AgentRun, MessageType
 from mcp_agents.models.cursor import Position
 from mcp_agents.models.messages import INPUT_TYPES
@@ -79,8 +79,6 @@ class TaskView:
     result: CallToolResult | None = None
     error: dict[str, Any] | None = None
     updated_ms: int = 0
-    answered: dict[str, str] = field(default_factory=dict)
-    """Question key -> the first action recorded for it (accept, decline, cancel)."""
 
     @property
     def terminal(self) -> bool:
@@ -156,7 +154,7 @@ def derive(ref: TaskRef, run: AgentRun, messages: Sequence[AgentMessage]) -> Tas
             break
     if end is None and run.status in TERMINAL_STATUSES:
         end = f"run-{run.status}"
-    view = TaskView(ref, "working", status_message=last_line, updated_ms=updated, answered=answered)
+    view = TaskView(ref, "working", status_message=last_line, updated_ms=updated)
     if end is None:
         pending = [question for question in asked if question.key not in answered]
         if pending:
@@ -280,7 +278,3 @@ def _response(raw: Any) -> tuple[str, str | None]:
             return "accept", json.dumps(dict(content), separators=(",", ":"), default=str)
     return ("cancel" if action == "cancel" else "decline"), None
 
-
-def is_unknown(exc: AgentRunsError) -> bool:
-    """The service does not show the run to this caller: the task is unknown (reveal nothing more)."""
-    return isinstance(exc, NotFoundError)
