@@ -9,7 +9,7 @@ from mcp.types import CallToolResult, InputRequiredResult
 from pydantic import Field
 
 from mcp_agents.client import AgentRunsClient
-from mcp_agents.models.cursor import START, Cursor
+from mcp_agents.models.cursor import START, Cursor, Position
 from mcp_agents.server.deps import client_for, server_deps
 from mcp_agents.server.tasks import handoff, wants_task
 from mcp_agents.server.tools._common import RUN_ID_MAX, P, reply, require
@@ -93,11 +93,12 @@ async def start_agent_run(
               "search_scope": search_scope, "user_channels": user_channels, "checkpoint_tokens": checkpoint_tokens,
               "max_iterations": max_iterations, "notify_endpoints": notify_endpoints, "debug_mode": debug_mode}
     run = await client.runs.create(**{name: value for name, value in fields.items() if value is not None})
-    if not wait_seconds or wants_task(ctx):
+    as_task = wants_task(ctx)
+    if not wait_seconds or as_task:
         row = RunRow.of(run)
         result = started(RunUpdate(run_id=run.id, status=run.status, interaction=row.interaction,
                                    done=run.is_terminal))
-        return handoff(result, run.id, START) if wants_task(ctx) else result
+        return handoff(result, run.id, START) if as_task else result
     waiter.watches = {run.id: Watch(run.id, 0)}
     return finish(await waiter.run())
 
@@ -105,6 +106,13 @@ async def start_agent_run(
 async def last_cursor(client: AgentRunsClient, run_id: str) -> int:
     """The timestamp of the run's newest message (0 for none): a wait from it sees only what comes next."""
     return max((m.timestamp or 0 for m in await client.messages.retrieve(run_id)), default=0)
+
+
+async def turn_start(client: AgentRunsClient, run_id: str) -> Cursor:
+    """Just after every message stored now (exact within a shared millisecond): where the next turn begins."""
+    position = Position()
+    position.take(await client.messages.retrieve(run_id))
+    return position.cursor
 
 
 @registry.tool("wait_for_agent_runs", title="Wait for agent runs",
@@ -157,11 +165,12 @@ async def send_agent_input(
         body["message"] = message
     require(signal != "UserInput" or bool(body.get("message")), "UserInput needs a non-empty message")
     before = await client.runs.retrieve(run_id)
-    if wants_task(ctx):
-        start = Cursor(await last_cursor(client, run_id))
+    if wants_task(ctx):  # the task is the turn that this input starts
+        start = await turn_start(client, run_id)
         await client.communication.send_signal(run_id, signal, body)
-        return handoff(started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,
-                                         cursor=start.ts, note=f"{signal} sent")), run_id, start)
+        result = started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,
+                                   cursor=start.ts, note=f"{signal} sent"))
+        return handoff(result, run_id, start)
     if not wait_seconds:
         await client.communication.send_signal(run_id, signal, body)
         return started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,
