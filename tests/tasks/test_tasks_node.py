@@ -76,15 +76,15 @@ async def test_ext_tasks_cancels_through_another_replica(
     assert proxy.replicas_for("tasks/cancel") - {creator}, proxy.served
 
 
-async def test_ext_tasks_over_stdio_and_resumed_from_another_process(service: Service) -> None:
+async def test_ext_tasks_over_stdio_detached_and_resumed_from_another_process(service: Service) -> None:
+    """Each run is a client process with its own stdio server; the two servers share only the task key."""
     env = service.env(MCP_AGENTS_TASK_KEY=TASK_KEY,
                       MCP_COMMAND=json.dumps([sys.executable, "-m", "mcp_agents", "serve"]))
-    out = await run_node("ext_tasks.mjs", "question", env=env)
-    assert out["status"] == "completed" and "You said: teal" in out["structured"]["runs"][0]["answer"]
-
-    detached = await run_node("ext_tasks.mjs", "detach", env=env)  # one client and server process...
-    assert detached["status"] == "input_required"
-    resumed = await run_node("ext_tasks.mjs", "resume", json.dumps(detached["reference"]), env=env)  # ...another
+    detached = await run_node("ext_tasks.mjs", "detach", env=env)
+    assert detached["kind"] == "task" and detached["status"] == "input_required"
+    resumed = await run_node("ext_tasks.mjs", "resume", json.dumps(detached["reference"]), env=env)
+    (asked,) = resumed["asked"]  # answered through tasks/update by the second process
+    assert "Which colour?" in asked["message"]
     assert resumed["status"] == "completed" and "You said: teal" in resumed["structured"]["runs"][0]["answer"]
 
 
