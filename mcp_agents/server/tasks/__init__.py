@@ -4,7 +4,8 @@
 - `status`: run -> task (status, the pending question, the final `CallToolResult`), answers, cancel.
 - `modern`: the `io.modelcontextprotocol/tasks` extension (2026-07-28), with `notifications/tasks`.
 - `legacy`: the experimental core tasks of 2025-11-25.
-- `handoff`: the one thing the tools know: `wants_task(ctx)` and `handoff(run_id, start)`.
+- `handoff`: the one thing the tools know: `wants_task(ctx)` and `handoff(result, run_id, start)`.
+- `service`: what both generations share (opening an id for the caller, error mapping).
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ class Tasks(Extension):
 
     def __init__(self, keys: TaskKeys, *, required: frozenset[str] = frozenset()) -> None:
         self.service = TaskService(keys)
-        self.required = required
         # Tools that only run as tasks (-32021 without the extension); none of ours: each can wait instead.
+        self.required = required
         self.modern = ModernTasks(self.service)
         self.legacy = LegacyTasks(self.service)
 

@@ -72,7 +72,7 @@ class LegacyTasks:
     async def cancel(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
         caller = self.service.caller(ctx, params.task_id, writes=True)
         async with service_errors():
-            await self.service.reader.cancel(caller.client, caller.credential, caller.task_id, caller.ref)
+            await self.service.reader.cancel(caller.client, caller.credential, caller.ref)
             return flat(caller.task_id, await self.service.view(caller, fresh=True))
 
     async def result(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
@@ -103,7 +103,7 @@ class LegacyTasks:
                         form["message"], form["requestedSchema"], related_request_id=ctx.request_id)
                 except MCPError as exc:
                     logger.info("tasks/result: elicitation failed: %s", exc.error.message)
-        await self.service.reader.answer(caller.client, caller.credential, caller.task_id, caller.ref, responses)
+        await self.service.reader.answer(caller.client, caller.credential, caller.ref, responses)
 
     def _payload(self, caller: Caller, view: TaskView) -> dict[str, Any]:
         meta = {RELATED_TASK: {"taskId": caller.task_id}}

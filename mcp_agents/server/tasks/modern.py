@@ -113,14 +113,14 @@ class ModernTasks:
     async def update(self, ctx: ServerRequestContext[Any, Any], params: UpdateParams) -> dict[str, Any]:
         caller = self.open(ctx, params.task_id, writes=True)
         async with service_errors():
-            await self.service.reader.answer(caller.client, caller.credential, caller.task_id, caller.ref,
+            await self.service.reader.answer(caller.client, caller.credential, caller.ref,
                                              params.input_responses)
         return {"resultType": "complete"}
 
     async def cancel(self, ctx: ServerRequestContext[Any, Any], params: TaskIdParams) -> dict[str, Any]:
         caller = self.open(ctx, params.task_id, writes=True)
         async with service_errors():
-            await self.service.reader.cancel(caller.client, caller.credential, caller.task_id, caller.ref)
+            await self.service.reader.cancel(caller.client, caller.credential, caller.ref)
         return {"resultType": "complete"}
 
     def listen(self, inner: Handler) -> Handler:
@@ -137,11 +137,9 @@ class ModernTasks:
                 raise MCPError(INVALID_PARAMS, f"taskIds must be a list of at most {MAX_LISTENED_TASKS} task ids")
             callers = [self.service.caller(ctx, task_id) for task_id in dict.fromkeys(task_ids)]
             meta = {SUBSCRIPTION_ID: ctx.request_id}
-            honored = params.notifications.model_dump(by_alias=True, exclude_none=True)
-            honored = {key: value for key, value in honored.items() if value not in (False, [], None)}
             await ctx.session.send_notification(SubscriptionsAcknowledgedNotification(
                 params=SubscriptionsAcknowledgedNotificationParams(
-                    notifications=SubscriptionFilter.model_validate(honored), _meta=meta)),
+                    notifications=honored(params.notifications, [caller.task_id for caller in callers]), _meta=meta)),
                 related_request_id=ctx.request_id)
             quiet = dataclasses.replace(ctx, session=cast(Any, _NoAck(ctx.session)))
             async with anyio.create_task_group() as group:
@@ -166,12 +164,24 @@ class ModernTasks:
             shown = {key: value for key, value in task.items() if key != "lastUpdatedAt"}
             if shown != last:
                 last = shown
-                notification: Notification[Any, Any] = Notification(method="notifications/tasks",
-                                            params=TaskNotificationParams.model_validate({**task, "_meta": meta}))
+                params = TaskNotificationParams.model_validate({**task, "_meta": meta})
+                notification: Notification[Any, Any] = Notification(method="notifications/tasks", params=params)
+                # A custom notification: the session's signature names only the spec's own.
                 await ctx.session.send_notification(cast(Any, notification), related_request_id=ctx.request_id)
             if view.terminal:
                 return
             await anyio.sleep(view.poll_ms / 1000)
+
+
+def honored(requested: SubscriptionFilter, task_ids: list[str]) -> SubscriptionFilter:
+    """What the ack echoes: the kinds the SDK's handler honors (as it would), plus the tasks."""
+    return SubscriptionFilter.model_validate({
+        "toolsListChanged": True if requested.tools_list_changed else None,
+        "promptsListChanged": True if requested.prompts_list_changed else None,
+        "resourcesListChanged": True if requested.resources_list_changed else None,
+        "resourceSubscriptions": list(requested.resource_subscriptions or ()) or None,
+        "taskIds": task_ids,
+    })
 
 
 class _NoAck:

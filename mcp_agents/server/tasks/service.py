@@ -67,8 +67,7 @@ class TaskService:
     async def view(self, caller: Caller, *, fresh: bool = False) -> TaskView:
         """The task now; a refused credential makes the task `failed` (a protocol error, not a tool error)."""
         try:
-            return await self.reader.observe(caller.client, caller.credential, caller.task_id, caller.ref,
-                                             fresh=fresh)
+            return await self.reader.observe(caller.client, caller.credential, caller.ref, fresh=fresh)
         except AuthenticationError as exc:
             return TaskView(caller.ref, "failed", status_message="the Agent Runs service refused the credential",
                             error={"code": INTERNAL_ERROR, "message": f"the Agent Runs service refused the "

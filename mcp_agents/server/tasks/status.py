@@ -193,40 +193,50 @@ def _result(run: AgentRun, watch: Watch, end: str, asked: list[Question]) -> Cal
     return result
 
 
+@dataclass(frozen=True)
+class _Read:
+    """One read of a run: its record and its messages from `since` on."""
+
+    until: float
+    since: int
+    run: AgentRun
+    messages: list[AgentMessage]
+
+
 class TaskReader:
-    """Reads tasks with the caller's client, with a brief cache per (credential, task) for cheap polling."""
+    """Reads tasks with the caller's client, with a brief cache per (credential, run) for cheap polling."""
 
     def __init__(self) -> None:
-        self._cache: OrderedDict[tuple[str, str], tuple[float, TaskView]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], _Read] = OrderedDict()
 
-    async def observe(self, client: AgentRunsClient, credential: str, task_id: str, ref: TaskRef, *,
+    async def observe(self, client: AgentRunsClient, credential: str, ref: TaskRef, *,
                       fresh: bool = False) -> TaskView:
-        """Two backend requests (the run, the turn's messages), or none within `CACHE_SECONDS` of the last read."""
-        key = (credential, task_id)
+        """Two backend requests (the run, the turn's messages), or none within `CACHE_SECONDS` of the last read
+        of this run with this credential (by any task, any listen stream: a read from earlier covers later turns)."""
+        key = (credential, ref.run_id)
         now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached is not None and not fresh and cached[0] > now:
-            return cached[1]
-        run = await client.runs.retrieve(ref.run_id)
-        messages = await client.messages.retrieve(ref.run_id, since=ref.start.since)
-        view = derive(ref, run, messages)
-        self._cache[key] = (now + CACHE_SECONDS, view)
+        read = self._cache.get(key)
+        if read is None or fresh or read.until <= now or read.since > ref.start.since:
+            run = await client.runs.retrieve(ref.run_id)
+            read = _Read(now + CACHE_SECONDS, ref.start.since, run,
+                         await client.messages.retrieve(ref.run_id, since=ref.start.since))
+            self._cache[key] = read
         self._cache.move_to_end(key)
         while len(self._cache) > CACHE_ENTRIES:
             self._cache.popitem(last=False)
-        return view
+        return derive(ref, read.run, read.messages)
 
-    def forget(self, credential: str, task_id: str) -> None:
-        self._cache.pop((credential, task_id), None)
+    def forget(self, credential: str, run_id: str) -> None:
+        self._cache.pop((credential, run_id), None)
 
-    async def answer(self, client: AgentRunsClient, credential: str, task_id: str, ref: TaskRef,
+    async def answer(self, client: AgentRunsClient, credential: str, ref: TaskRef,
                      responses: Mapping[str, Any]) -> None:
         """Apply `tasks/update` responses: each accepted answer goes to the run as `UserInput`, once.
 
         Responses to keys that are not pending are ignored. A trace is written first and read back:
         only the writer of the first trace for a question sends the answer.
         """
-        view = await self.observe(client, credential, task_id, ref, fresh=True)
+        view = await self.observe(client, credential, ref, fresh=True)
         chosen = [(question, *_response(responses[question.key])) for question in view.questions
                   if question.key in responses]
         if view.status != "input_required" or not chosen:
@@ -246,19 +256,19 @@ class TaskReader:
             marker = marker_of(message)
             if marker is not None:
                 first.setdefault(marker[0], marker[2])
-        self.forget(credential, task_id)
+        self.forget(credential, ref.run_id)
         for question, action, answer in chosen:
             if action == "accept" and answer is not None and first.get(question.key) == nonces[question.key]:
                 await client.communication.send_signal(ref.run_id, "UserInput", {"message": answer})
 
-    async def cancel(self, client: AgentRunsClient, credential: str, task_id: str, ref: TaskRef) -> None:
+    async def cancel(self, client: AgentRunsClient, credential: str, ref: TaskRef) -> None:
         """Terminate the run, unless the task's turn is already over (then nothing happens)."""
-        view = await self.observe(client, credential, task_id, ref, fresh=True)
+        view = await self.observe(client, credential, ref, fresh=True)
         if view.terminal:
             return
         with contextlib.suppress(ConflictError):  # it ended meanwhile: the task shows how
             await client.runs.terminate(ref.run_id, reason="cancelled through its MCP task")
-        self.forget(credential, task_id)
+        self.forget(credential, ref.run_id)
 
 
 def _response(raw: Any) -> tuple[str, str | None]:
