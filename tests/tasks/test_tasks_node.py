@@ -51,7 +51,7 @@ async def test_ext_tasks_delegates_a_demo_run_across_replicas_and_answers_its_qu
     (asked,) = out["asked"]
     assert asked["key"].startswith("question-") and "Which colour?" in asked["message"]
     (run,) = out["structured"]["runs"]
-    assert run["status"] == "completed" and "You said: teal" in run["answer"]
+    assert "You said: teal" in run["answer"]
     assert "You said: teal" in out["text"]
     creator = next(index for index, method in proxy.served if method == "tools/call")
     for method in ("tasks/get", "tasks/update"):

@@ -46,10 +46,17 @@ async def test_a_demo_run_delegated_as_a_task_asks_through_tasks_update_and_ends
         assert run.answer and "You said: teal" in run.answer and run.question is None
         assert "You said: teal" in result.content[0].text  # type: ignore[union-attr]
         (task_id,) = requester.task_ids
-        assert run.run_id in str(await client.runs.retrieve(run.run_id))
 
-        # The turn is part of the task: a restarted run does not reopen it.
-        await client.runs.restart(run.run_id)
+        # The turn is part of the task: what the run does afterwards (restarted, or sent more input) does not
+        # reopen it. Interactive runs that go IDLE at the end of a turn take input; completed ones restart.
+        before = len(await client.messages.retrieve(run.run_id))
+        if (await client.runs.retrieve(run.run_id)).is_terminal:
+            await client.runs.restart(run.run_id)
+        else:
+            await client.communication.send_signal(run.run_id, "UserInput", {"message": "and now?"})
+        with anyio.fail_after(STEP_TIMEOUT):
+            while len(await client.messages.retrieve(run.run_id)) == before:  # noqa: ASYNC110
+                await anyio.sleep(0.05)
         async with Client(server(client), extensions=[TasksRequester()]) as other:
             again = await get_task(other.session, task_id)
         assert again["status"] == "completed" and again["result"]["structuredContent"] == result.structured_content
