@@ -104,6 +104,10 @@ OPTIONS: tuple[Option, ...] = (
            "have subscribed at once (resource subscriptions, both protocol eras)."),
     Option("max_subscriptions", "MCP_AGENTS_MAX_SUBSCRIPTIONS", None, "1024", "Runs followed for subscribers "
            "at once, all callers together."),
+    Option("task_key", "MCP_AGENTS_TASK_KEY", None, "", "Shared secret sealing task ids (agent runs as MCP "
+           "tasks), so that any replica, after any restart, answers `tasks/*`: give every replica the same value "
+           "(32+ random characters). Comma-separated keys rotate: the first seals, all open. Default: "
+           "`MCP_AGENTS_REQUEST_STATE_KEY`, else a random key kept in the data directory.", secret=True),
     Option("data_dir", "MCP_AGENTS_DATA_DIR", "--data-dir", "", "Data directory of the local service "
            "(default: `mcp-agents` under the user's data directory)."),
     Option("local_api_key", "MCP_AGENTS_LOCAL_API_KEY", "--api-key", "", "Development API key of the local "
@@ -156,6 +160,7 @@ class Settings:
     caller_streams: int = 16
     caller_subscriptions: int = 64
     max_subscriptions: int = 1024
+    task_key: str = field(default="", repr=False)
 
     @property
     def uses_local_service(self) -> bool:
@@ -216,7 +221,8 @@ class Settings:
             data_dir=Path(raw["data_dir"]).expanduser() if raw["data_dir"] else default_data_dir(),
             local_api_key=raw["local_api_key"],
             local_allow_loopback_webhooks=_flag(raw["local_allow_loopback_webhooks"]), local_wire=wire,
-            local_bursts=_flag(raw["local_bursts"]), log_level=raw["log_level"].lower(), **limits,
+            local_bursts=_flag(raw["local_bursts"]), log_level=raw["log_level"].lower(), task_key=raw["task_key"],
+            **limits,
         )
 
     def describe(self) -> dict[str, str]:

@@ -19,6 +19,7 @@ from mcp_agents.server.http import HttpOptions, request_state_security
 from mcp_agents.server.prompts import register_prompts
 from mcp_agents.server.resources import register_resources
 from mcp_agents.server.subscriptions import CredentialBus, RunWatcher, register_subscriptions
+from mcp_agents.server.tasks import Tasks, register_tasks, task_keys
 from mcp_agents.server.viewer import viewer_extension
 from mcp_agents.settings import Settings
 
@@ -42,6 +43,8 @@ def build_server(settings: Settings, *, deps: ServerDeps | None = None,
     and `request_state_key` seals question round trips with a key shared by every replica.
     """
     bus = CredentialBus()
+    tasks = Tasks(task_keys(settings.task_key or (http.request_state_key if http is not None else ""),
+                            settings.data_dir))
     callers_only = http is not None and http.callers_only
 
     @asynccontextmanager
@@ -61,12 +64,13 @@ def build_server(settings: Settings, *, deps: ServerDeps | None = None,
         lifespan=lifespan,
         subscriptions=bus,
         request_state_security=request_state_security(http.request_state_key) if http is not None else None,
-        extensions=[viewer_extension()],
+        extensions=[viewer_extension(), tasks],
     )
     _register_tools(server, settings)
     register_resources(server, settings)
     register_prompts(server, settings)
     register_subscriptions(server)
+    register_tasks(server, tasks)
     return server
 
 

@@ -206,6 +206,34 @@ def _jwt_expiry(token: str) -> int | None:
     return int(exp) if exp is not None else None
 
 
+ROUTING_HEADERS = (b"mcp-method", b"mcp-name", b"mcp-protocol-version")
+_OWS = b" \t"
+
+
+class TrimmedRoutingHeaders:
+    """`Mcp-Method`, `Mcp-Name`, `MCP-Protocol-Version` and `Mcp-Param-*` values without surrounding whitespace.
+
+    RFC 9110 field values exclude leading and trailing whitespace, so a client may send
+    `Mcp-Name:  tool ` and mean `tool`; the SDK (and the tasks extension) compare values exactly.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope.get("headers", ())
+            if any(_routing(name) and value != value.strip(_OWS) for name, value in headers):
+                scope = {**scope, "headers": [(name, value.strip(_OWS) if _routing(name) else value)
+                                              for name, value in headers]}
+        await self._app(scope, receive, send)
+
+
+def _routing(name: bytes) -> bool:
+    lowered = name.lower()
+    return lowered in ROUTING_HEADERS or lowered.startswith(b"mcp-param-")
+
+
 class BearerGate:
     """Before `/mcp`: a bearer that is present must have been accepted by its shape and then by the Agent
     Runs service (`admission.BearerCheck`); `required` demands one; a credential opens at most its
@@ -327,8 +355,8 @@ def build_http_app(server: MCPServer[ServerDeps], settings: Settings, options: H
     # manager, with no public accessor in mcp 2.3: read here, in one place.
     check = BearerCheck(lambda: lifespan_deps(manager._lifespan_state))
     sessions = None if options.stateless else SessionQuota(options.caller_sessions, lambda: manager._server_instances)
-    routes.append(Mount("/", app=BearerGate(inner, required=required, resource_metadata_url=metadata_url,
-                                            check=check, sessions=sessions)))
+    routes.append(Mount("/", app=BearerGate(TrimmedRoutingHeaders(inner), required=required,
+                                            resource_metadata_url=metadata_url, check=check, sessions=sessions)))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -11,6 +11,7 @@ from pydantic import Field
 from mcp_agents.client import AgentRunsClient
 from mcp_agents.models.cursor import START
 from mcp_agents.server.deps import client_for, server_deps
+from mcp_agents.server.tasks import handoff, wants_task
 from mcp_agents.server.tools._common import RUN_ID_MAX, CursorValue, P, parse_cursor, reply, require
 from mcp_agents.server.tools.results import RunRow, RunsUpdate, RunUpdate, next_step_for, render_update
 from mcp_agents.server.toolsets import Registry, hints, interaction_allowed, interaction_name
@@ -93,10 +94,12 @@ async def start_agent_run(
               "search_scope": search_scope, "user_channels": user_channels, "checkpoint_tokens": checkpoint_tokens,
               "max_iterations": max_iterations, "notify_endpoints": notify_endpoints, "debug_mode": debug_mode}
     run = await client.runs.create(**{name: value for name, value in fields.items() if value is not None})
-    if not wait_seconds:
+    as_task = wants_task(ctx)
+    if not wait_seconds or as_task:
         row = RunRow.of(run)
-        return started(RunUpdate(run_id=run.id, status=run.status, interaction=row.interaction,
-                                 done=run.is_terminal, cursor=str(START)))
+        result = started(RunUpdate(run_id=run.id, status=run.status, interaction=row.interaction,
+                                   done=run.is_terminal, cursor=str(START)))
+        return handoff(result, run.id, START) if as_task else result
     waiter.watches = {run.id: Watch(run.id)}
     return finish(await waiter.run())
 
@@ -159,6 +162,12 @@ async def send_agent_input(
         body["message"] = message
     require(signal != "UserInput" or bool(body.get("message")), "UserInput needs a non-empty message")
     before = await client.runs.retrieve(run_id)
+    if wants_task(ctx):  # the task is the turn that this input starts
+        start = (await last_cursor(client, run_id)).cursor
+        await client.communication.send_signal(run_id, signal, body)
+        result = started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,
+                                   cursor=str(start), note=f"{signal} sent"))
+        return handoff(result, run_id, start)
     if not wait_seconds:
         await client.communication.send_signal(run_id, signal, body)
         return started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,
