@@ -88,6 +88,18 @@ async def keep_waiting(client: Client, run_ids: Sequence[str], since: dict[str, 
         await anyio.lowlevel.checkpoint()
 
 
+async def keep_following_bare(client: Client, run_ids: Sequence[str], since: dict[str, int], tap: Tap,
+                              timeout_seconds: float) -> None:
+    """The bare `MCPServer`'s `follow_agent_run` (one run) again and again, cursor carried over, until cancelled."""
+    (run_id,) = run_ids
+    cursor = since[run_id]
+    while True:
+        arguments = {"run_id": run_id, "since": cursor, "timeout_seconds": timeout_seconds}
+        result = structured(await client.call_tool("follow_agent_run", arguments, progress_callback=tap))
+        cursor = int(result.get("cursor") or cursor)
+        await anyio.lowlevel.checkpoint()
+
+
 async def wait_for(condition: Callable[[], bool], pulse: Pulse, seconds: float) -> bool:
     """Wait at most `seconds` for `condition()`, re-checked on each pulse; whether it became true."""
     with anyio.move_on_after(seconds):
