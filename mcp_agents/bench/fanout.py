@@ -25,7 +25,7 @@ from mcp_agents.bench.harness import Harness, HttpServer, Service, log, structur
 from mcp_agents.bench.report import Figure, Line
 from mcp_agents.bench.sizes import Sizes
 from mcp_agents.bench.stats import summarize
-from mcp_agents.bench.waits import Pulse, Tap, keep_following_bare, keep_waiting, latest_cursor, wait_for
+from mcp_agents.bench.waits import Pulse, Seen, Tap, keep_following_bare, keep_waiting, latest_cursor, wait_for
 from mcp_agents.client import AgentRunsClient
 
 MEMORY_TARGET_KB = 100.0
@@ -49,7 +49,7 @@ class Outcome:
         return (self.rss_following_kb - self.rss_before_kb) / callers
 
 
-async def _create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], dict[str, int]]:
+async def create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], dict[str, int]]:
     ids: list[str] = [""] * count
     limiter = anyio.CapacityLimiter(10)
 
@@ -65,12 +65,16 @@ async def _create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], 
     return ids, {run_id: await latest_cursor(client, run_id) for run_id in ids}
 
 
-async def _post_all(client: AgentRunsClient, posts: Sequence[tuple[str, str]]) -> None:
+async def post_all(client: AgentRunsClient, posts: Sequence[tuple[str, str]],
+                   posted: dict[str, float] | None = None) -> None:
+    """Post every (run, text), `POSTERS` at a time; `posted` gets each text's time just before its POST."""
     queue = list(reversed(posts))
 
     async def poster() -> None:
         while queue:
             run_id, text = queue.pop()
+            if posted is not None:
+                posted[text] = time.perf_counter()
             await client.messages.post(run_id, message=text)
 
     async with anyio.create_task_group() as group:
@@ -78,9 +82,9 @@ async def _post_all(client: AgentRunsClient, posts: Sequence[tuple[str, str]]) -
             group.start_soon(poster)
 
 
-async def _exercise(client: AgentRunsClient, pid: int, runs: list[str], taps: Callable[[int], Tap], pulse: Pulse,
-                    per_run: int, seconds: float) -> tuple[int, float, float, int, int]:
-    """Ready every run, then post and count; returns (rss following, cpu s, seconds, lost, duplicated)."""
+async def ready_all(client: AgentRunsClient, runs: list[str], taps: Callable[[int], Seen], pulse: Pulse,
+                    seconds: float) -> None:
+    """Post `ready-` markers to every run not yet followed through MCP until all are (bounded)."""
     def ready(index: int) -> bool:
         return any(key.startswith(f"ready-{index}-") for key in taps(index).seen)
 
@@ -91,14 +95,20 @@ async def _exercise(client: AgentRunsClient, pid: int, runs: list[str], taps: Ca
         if remaining <= 0:
             raise TimeoutError(f"some runs were never followed through MCP within {seconds:.0f} s")
         missing = [index for index in range(len(runs)) if not ready(index)]
-        await _post_all(client, [(runs[index], f"ready-{index}-{attempt}") for index in missing])
+        await post_all(client, [(runs[index], f"ready-{index}-{attempt}") for index in missing])
         await wait_for(lambda: all(ready(index) for index in range(len(runs))), pulse, min(remaining, 2.0 + attempt))
         attempt += 1
+
+
+async def _exercise(client: AgentRunsClient, pid: int, runs: list[str], taps: Callable[[int], Tap], pulse: Pulse,
+                    per_run: int, seconds: float) -> tuple[int, float, float, int, int]:
+    """Ready every run, then post and count; returns (rss following, cpu s, seconds, lost, duplicated)."""
+    await ready_all(client, runs, taps, pulse, seconds)
     rss_following = procs.rss_kb(pid)
     cpu_before = procs.cpu_seconds(pid)
     started = time.perf_counter()
     expected = [(runs[index], f"fan-{index}-{k}") for k in range(per_run) for index in range(len(runs))]
-    await _post_all(client, expected)
+    await post_all(client, expected)
 
     def delivered() -> bool:
         return all(f"fan-{index}-{k}" in taps(index).seen for index in range(len(runs)) for k in range(per_run))
@@ -118,7 +128,7 @@ async def _one_wait(harness: Harness, service: Service, client: AgentRunsClient,
     argv = procs.python_command("serve")
     async with harness.stdio_client(harness.server_env(service), log_name="fanout-stdio.log") as mcp:
         pid = await procs.child_running(os.getpid(), argv)
-        await _warm(mcp, runs[0], cursors)
+        await warm(mcp, runs[0], cursors)
         rss_before = procs.rss_kb(pid)
         async with anyio.create_task_group() as group:
             group.start_soon(keep_waiting, mcp, runs, cursors, tap, WAIT_CALL_SECONDS)
@@ -128,7 +138,7 @@ async def _one_wait(harness: Harness, service: Service, client: AgentRunsClient,
     return Outcome(rss_before, rss, cpu, seconds, lost, dup, len(runs) * sizes.fanout_messages)
 
 
-async def _warm(mcp: Client, run_id: str, cursors: dict[str, int]) -> None:
+async def warm(mcp: Client, run_id: str, cursors: dict[str, int]) -> None:
     """One short wait first, so that imports and first-call paths are not counted as per-run memory."""
     structured(await mcp.call_tool("get_agent_run", {"run_id": run_id}))
     structured(await mcp.call_tool("wait_for_agent_runs", {"run_ids": [run_id], "timeout_seconds": 1,
@@ -156,7 +166,7 @@ async def many_callers(harness: Harness, server: HttpServer, client: AgentRunsCl
     async with httpx2.AsyncClient(timeout=httpx2.Timeout(WAIT_CALL_SECONDS + 30, connect=30.0),
                                   limits=limits) as http:
         async with harness.http_client(server, http, mode=mode) as first:
-            await (_warm_bare if bare else _warm)(first, runs[0], cursors)
+            await (_warm_bare if bare else warm)(first, runs[0], cursors)
         rss_before = procs.rss_kb(server.pid)
 
         async def caller(index: int, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -194,7 +204,7 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
     figure = Figure("fan_out", f"one wait over {sizes.fanout_runs} runs, and {sizes.fanout_runs} concurrent "
                                "HTTP callers")
     async with harness.api_client(service) as client:
-        runs, cursors = await _create_runs(client, sizes.fanout_runs)
+        runs, cursors = await create_runs(client, sizes.fanout_runs)
         log(f"fan-out: one stdio wait over {len(runs)} runs, {sizes.fanout_messages} messages each")
         figure.lines.extend(_lines(f"one wait over {len(runs)} runs (stdio)",
                                    await _one_wait(harness, service, client, runs, cursors, sizes), len(runs)))
@@ -213,13 +223,13 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
                                  ok=ratio <= CALLER_MEMORY_TARGET,
                                  note=f"bare: {bare.lost} lost, CPU "
                                       f"{bare.cpu_seconds / bare.messages * 1e6:.0f} µs per message"))
-        await _stop_runs(client, runs)
+        await stop_runs(client, runs)
     figure.notes.append("memory = server VmRSS growth from before the wait to every run followed, / runs; "
                         "CPU = server utime+stime during posting / messages (10 ms clock ticks)")
     return figure
 
 
-async def _stop_runs(client: AgentRunsClient, runs: Sequence[str]) -> None:
+async def stop_runs(client: AgentRunsClient, runs: Sequence[str]) -> None:
     """Stop the Echo runs (they would otherwise wait for input until the service stops)."""
     for run_id in runs:
         await client.communication.send_signal(run_id, "Stop")
