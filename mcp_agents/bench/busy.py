@@ -45,6 +45,8 @@ class Burst:
     lost: int = 0
     duplicated: int = 0
     messages: int = 0
+    failed_posts: int = 0  # POSTs the bench's own client lost on the connection: not expected, not counted
+    seconds_to_follow: float = 0.0
     mcp_ms: list[float] = field(default_factory=list)
     paired_mcp_ms: list[float] = field(default_factory=list)
     paired_direct_ms: list[float] = field(default_factory=list)
@@ -63,7 +65,9 @@ async def _burst(harness: Harness, server: HttpServer, client: AgentRunsClient, 
     taps = [Tap(PATTERN, pulse) for _ in runs]
     direct = [Seen(PATTERN, pulse) for _ in runs[:SAMPLED]]
     connections = len(runs) * 2 + 10
-    limits = httpx2.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # No keep-alive: a connection the server closes as idle just as a caller reuses it fails that call with
+    # ReadError (nothing retries a POST); a loopback connect per call costs the bench nothing it measures.
+    limits = httpx2.Limits(max_connections=connections, max_keepalive_connections=0)
     async with httpx2.AsyncClient(timeout=httpx2.Timeout(WAIT_CALL_SECONDS + 30, connect=60.0),
                                   limits=limits) as http:
         async with harness.http_client(server, http, mode=mode) as first:
@@ -85,29 +89,33 @@ async def _burst(harness: Harness, server: HttpServer, client: AgentRunsClient, 
                 group.start_soon(caller, index)
             started = time.monotonic()
             await ready_all(client, runs, lambda index: taps[index], pulse, sizes.timeout + len(runs) * 0.1)
-            log(f"busy replica ({mode}): {len(runs)} callers following after {time.monotonic() - started:.1f} s")
+            out.seconds_to_follow = time.monotonic() - started
+            log(f"busy replica ({mode}): {len(runs)} callers following after {out.seconds_to_follow:.1f} s")
             out.rss_following_kb = procs.rss_kb(server.pid)
             await ready_all(client, runs[:SAMPLED], lambda index: direct[index], pulse, sizes.timeout)
             cpu_before = procs.cpu_seconds(server.pid)
             posted: dict[str, float] = {}
             keys = [f"fan-{index}-0" for index in range(len(runs))]
             begun = time.perf_counter()
-            await post_all(client, [(run_id, keys[index]) for index, run_id in enumerate(runs)], posted)
+            failed = set(await post_all(client, [(run_id, keys[index]) for index, run_id in enumerate(runs)],
+                                        posted))
+            expected = [i for i in range(len(runs)) if keys[i] not in failed]
 
             def delivered() -> bool:
-                return all(keys[i] in taps[i].seen for i in range(len(runs))) and all(
-                    keys[i] in direct[i].seen for i in range(len(direct)))
+                return all(keys[i] in taps[i].seen for i in expected) and all(
+                    keys[i] in direct[i].seen for i in range(len(direct)) if keys[i] not in failed)
 
             await wait_for(delivered, pulse, sizes.timeout)
             out.seconds = time.perf_counter() - begun
             out.cpu_seconds = procs.cpu_seconds(server.pid) - cpu_before
             group.cancel_scope.cancel()
-    out.messages = len(runs)
-    out.lost = sum(1 for i in range(len(runs)) if keys[i] not in taps[i].seen)
+    out.messages = len(expected)
+    out.failed_posts = len(failed)
+    out.lost = sum(1 for i in expected if keys[i] not in taps[i].seen)
     out.duplicated = sum(tap.duplicates for tap in taps)
-    out.mcp_ms = [(taps[i].seen[keys[i]] - posted[keys[i]]) * 1000 for i in range(len(runs)) if keys[i] in taps[i].seen]
+    out.mcp_ms = [(taps[i].seen[keys[i]] - posted[keys[i]]) * 1000 for i in expected if keys[i] in taps[i].seen]
     for i, seen in enumerate(direct):
-        if keys[i] in seen.seen and keys[i] in taps[i].seen:
+        if keys[i] in seen.seen and keys[i] in taps[i].seen and keys[i] not in failed:
             out.paired_mcp_ms.append((taps[i].seen[keys[i]] - posted[keys[i]]) * 1000)
             out.paired_direct_ms.append((seen.seen[keys[i]] - posted[keys[i]]) * 1000)
     return out
@@ -119,7 +127,10 @@ def _lines(era: str, callers: int, burst: Burst) -> list[Line]:
     lines = [
         Line(f"{label}: lost / duplicated progress lines", "messages", burst.lost, target="0 lost, 0 duplicated",
              ok=burst.lost == 0 and burst.duplicated == 0,
-             note=f"{burst.duplicated} duplicated of {burst.messages:,}; burst relayed in {burst.seconds:.2f} s"),
+             note=f"{burst.duplicated} duplicated of {burst.messages:,}; burst relayed in {burst.seconds:.2f} s; all "
+                  f"callers connected and following in {burst.seconds_to_follow:.0f} s"
+                  + (f"; {burst.failed_posts} posts failed at the bench's client, not counted"
+                     if burst.failed_posts else "")),
         Line(f"{label}: memory per wait", "KB", per_wait,
              note=f"VmRSS {burst.rss_before_kb / 1024:.0f} -> {burst.rss_following_kb / 1024:.0f} MiB"),
         Line(f"{label}: server CPU per relayed message", "µs", burst.cpu_seconds / max(burst.messages, 1) * 1e6,
@@ -144,9 +155,19 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
         runs, _ = await create_runs(client, callers)
         eras: tuple[tuple[str, ConnectMode], ...] = (("2026-07-28", "auto"), ("2025-11-25 sessions", "legacy"))
         for era, mode in eras:
-            async with harness.http_server(service) as server:
-                log(f"busy replica ({era}): {callers:,} callers")
-                burst = await _burst(harness, server, client, runs, sizes, mode)
+            try:
+                async with harness.http_server(service) as server:
+                    log(f"busy replica ({era}): {callers:,} callers")
+                    burst = await _burst(harness, server, client, runs, sizes, mode)
+            except Exception as exc:  # one era breaking must not hide the other's figures
+                cause: BaseException = exc
+                while isinstance(cause, BaseExceptionGroup) and cause.exceptions:
+                    cause = cause.exceptions[0]
+                log(f"busy replica ({era}) failed: {type(cause).__name__}: {cause}")
+                figure.lines.append(Line(f"{callers:,} waits, {era}: broke", "count", callers, ok=False,
+                                         target="every wait served",
+                                         note=f"{type(cause).__name__}: {str(cause)[:240]}"))
+                continue
             figure.lines.extend(_lines(era, callers, burst))
         await stop_runs(client, runs)
     figure.notes.append(f"each caller is its own MCP client (one shared connection pool in the bench process); "

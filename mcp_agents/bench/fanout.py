@@ -27,6 +27,7 @@ from mcp_agents.bench.sizes import Sizes
 from mcp_agents.bench.stats import summarize
 from mcp_agents.bench.waits import Pulse, Seen, Tap, keep_following_bare, keep_waiting, latest_cursor, wait_for
 from mcp_agents.client import AgentRunsClient
+from mcp_agents.client.errors import APIConnectionError
 
 MEMORY_TARGET_KB = 100.0
 CALLER_MEMORY_TARGET = 1.10
@@ -66,20 +67,29 @@ async def create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], d
 
 
 async def post_all(client: AgentRunsClient, posts: Sequence[tuple[str, str]],
-                   posted: dict[str, float] | None = None) -> None:
-    """Post every (run, text), `POSTERS` at a time; `posted` gets each text's time just before its POST."""
+                   posted: dict[str, float] | None = None) -> list[str]:
+    """Post every (run, text), `POSTERS` at a time; `posted` gets each text's time just before its POST.
+
+    Returns the texts whose POST failed on the connection (never retried: a message must not be
+    posted twice); the caller expects only the others.
+    """
     queue = list(reversed(posts))
+    failed: list[str] = []
 
     async def poster() -> None:
         while queue:
             run_id, text = queue.pop()
             if posted is not None:
                 posted[text] = time.perf_counter()
-            await client.messages.post(run_id, message=text)
+            try:
+                await client.messages.post(run_id, message=text)
+            except APIConnectionError:
+                failed.append(text)
 
     async with anyio.create_task_group() as group:
         for _ in range(POSTERS):
             group.start_soon(poster)
+    return failed
 
 
 async def ready_all(client: AgentRunsClient, runs: list[str], taps: Callable[[int], Seen], pulse: Pulse,
