@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 STARTUP_SECONDS = 120.0  # the local service's own bound: opening a big database may first migrate it
 CONNECT_SECONDS = 10.0
+UNAVAILABLE_KEY = "sk-embedded-service-unavailable"  # no key could be read: requests stop at the gate anyway
 
 
 class EmbeddedStart:
@@ -87,16 +89,22 @@ async def embedded_backend(settings: Settings) -> AsyncIterator[ServerDeps]:
     from mcp_agents.local.keys import load_dev_key
 
     config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    api_key = load_dev_key(config.data_dir, config.api_key)
-    sock = bind_listener(config)
-    root = f"http://{config.host}:{int(sock.getsockname()[1])}"
-    service = RunningService(base_url=root + API_PREFIX, sts_url=root, api_key=api_key, data_dir=config.data_dir,
-                             port=int(sock.getsockname()[1]))
     start = EmbeddedStart()
     stop = anyio.Event()
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        api_key = load_dev_key(config.data_dir, config.api_key)
+        sock: socket.socket | None = bind_listener(config)
+    except OSError as exc:  # an unwritable data directory: the server still answers, its tools say why
+        logger.error("the embedded local service could not start: %s: %s", type(exc).__name__, exc)
+        start.finish(f"{type(exc).__name__}: {exc}")
+        api_key, sock = UNAVAILABLE_KEY, None
+    port = int(sock.getsockname()[1]) if sock is not None else 0
+    root = f"http://{config.host}:{port}"
+    service = RunningService(base_url=root + API_PREFIX, sts_url=root, api_key=api_key, data_dir=config.data_dir,
+                             port=port)
 
-    async def serve() -> None:
+    async def serve(sock: socket.socket) -> None:
         try:
             # Imported in a worker thread: the event loop keeps answering the client meanwhile.
             module = await anyio.to_thread.run_sync(importlib.import_module, "mcp_agents.local.service")
@@ -121,7 +129,8 @@ async def embedded_backend(settings: Settings) -> AsyncIterator[ServerDeps]:
         AgentRunsClient(base_url=service.base_url, api_key=service.api_key, sts_url=service.sts_url,
                         api_version=settings.api_version, timeout=settings.timeout, http_client=http) as client,
     ):
-        group.start_soon(serve)
+        if sock is not None:
+            group.start_soon(serve, sock)
         try:
             yield ServerDeps(settings=settings, client=client, local=service)
         finally:

@@ -35,12 +35,16 @@ async def test_without_credentials_the_local_service_runs_in_process(
     assert not any(deps.local.api_key in record.getMessage() for record in caplog.records)
 
 
+@pytest.mark.parametrize("broken", ["database is a directory", "data directory is a file"])
 async def test_the_embedded_service_starts_behind_the_listing_and_a_failed_start_is_a_clear_tool_error(
-        tmp_path: Path) -> None:
+        tmp_path: Path, broken: str) -> None:
     """`initialize` and `tools/list` never depend on the embedded service (it starts in the background); a
     tool call that needs it reports why it could not start, at once, instead of hanging."""
     data = tmp_path / "data"
-    (data / DB_FILE).mkdir(parents=True)  # the database path is a directory: the service cannot open it
+    if broken == "database is a directory":
+        (data / DB_FILE).mkdir(parents=True)  # the service cannot open its database
+    else:
+        data.write_text("not a directory")  # nor create its data directory
     settings = Settings.load({"MCP_AGENTS_DATA_DIR": str(data)})
     with anyio.fail_after(60):
         async with Client(build_server(settings)) as mcp:
