@@ -61,7 +61,7 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
         measured = summarize(times[name])
         figure.lines.append(Line(label, "ms", measured, "bare MCPServer, same client library", bare, ratio,
                                  f"<= {TARGET}x at p50", ratio.p50 <= TARGET,
-                                 note=f"+{measured.p50 - bare.p50:.0f} ms at p50"))
+                                 note=f"{measured.p50 - bare.p50:+.0f} ms at p50"))
     for name, label in (("remote", "RSS after start, remote backend"),
                         ("embedded", "RSS after start, embedded local service")):
         figure.lines.append(Line(label, "MiB", summarize(rss[name]), "bare MCPServer", summarize(rss["bare"]),

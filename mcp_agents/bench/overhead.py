@@ -97,7 +97,7 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
         over_library = paired_ratio(samples[name], samples["library"]).p50
         figure.lines.append(Line(label, "ms", measured, floor_label, baseline, ratio, f"<= {TARGET:.2f}x at p50",
                                  ratio.p50 <= TARGET,
-                                 note=f"+{measured.p50 - baseline.p50:.2f} ms over the bare server, "
+                                 note=f"{measured.p50 - baseline.p50:+.2f} ms over the bare server, "
                                       f"{over_library:.2f}x the client library alone"))
     figure.lines.append(Line("MCP stdio `get_agent_run`, 2025-11-25 handshake era", "ms", summarize(samples["legacy"]),
                              "bare MCPServer tool, stdio", summarize(samples["sdk"]),
