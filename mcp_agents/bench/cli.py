@@ -31,6 +31,7 @@ _SIZE_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("relay_messages", int, "relay latency: messages posted one at a time"),
     ("fanout_runs", int, "fan-out: runs in one wait, and concurrent HTTP callers"),
     ("fanout_messages", int, "fan-out: messages posted to each run"),
+    ("busy_callers", int, "busy replica: concurrent wait_for_agent_runs callers over HTTP, one run each"),
     ("coldstart_repeat", int, "cold start: spawns per variant"),
     ("messages", int, "local service: messages ingested"),
     ("subscribers", int, "local service: SSE subscribers during ingest"),
@@ -77,6 +78,10 @@ async def _measure(key: str, measure: Callable[[], Awaitable[Figure]]) -> Figure
         figure = await measure()
     except Exception as exc:  # one broken figure must not hide the others
         log(f"{key} failed: {type(exc).__name__}: {exc}")
+        cause: BaseException = exc
+        while isinstance(cause, BaseExceptionGroup) and cause.exceptions:  # the first cause says what broke
+            cause = cause.exceptions[0]
+            log(f"  first: {type(cause).__name__}: {str(cause)[:300]}")
         figure = Figure(key, key, error=f"{type(exc).__name__}: {str(exc)[:300]}")
     figure.seconds = time.perf_counter() - started
     rows = markdown_table([figure]).splitlines()[2:]
@@ -85,11 +90,11 @@ async def _measure(key: str, measure: Callable[[], Awaitable[Figure]]) -> Figure
 
 
 async def _run_all(keys: list[str], sizes: Sizes) -> list[Figure]:
-    from mcp_agents.bench import coldstart, fanout, footprint, overhead, relay, service
+    from mcp_agents.bench import busy, coldstart, fanout, footprint, overhead, relay, service
 
     shared: dict[str, Callable[[Harness, Service, Sizes], Awaitable[Figure]]] = {
         "tool_footprint": footprint.measure, "call_overhead": overhead.measure, "relay_latency": relay.measure,
-        "fan_out": fanout.measure, "cold_start": coldstart.measure,
+        "fan_out": fanout.measure, "busy_replica": busy.measure, "cold_start": coldstart.measure,
     }
     figures: dict[str, Figure] = {}
     async with Harness() as harness:

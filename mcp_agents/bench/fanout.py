@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import anyio
 import httpx2
 from mcp import Client
+from mcp.client.client import ConnectMode
 
 from mcp_agents.bench import procs
-from mcp_agents.bench.harness import Harness, Service, log, structured
+from mcp_agents.bench.harness import Harness, HttpServer, Service, log, structured
 from mcp_agents.bench.report import Figure, Line
 from mcp_agents.bench.sizes import Sizes
-from mcp_agents.bench.waits import Pulse, Tap, keep_waiting, latest_cursor, wait_for
+from mcp_agents.bench.stats import summarize
+from mcp_agents.bench.waits import Pulse, Seen, Tap, keep_following_bare, keep_waiting, latest_cursor, wait_for
 from mcp_agents.client import AgentRunsClient
+from mcp_agents.client.errors import APIConnectionError
+from mcp_agents.models.cursor import Cursor
 
 MEMORY_TARGET_KB = 100.0
+CALLER_MEMORY_TARGET = 1.10
 PATTERN = r"\b((?:fan|ready)-\d+-\d+)\b"
 POSTERS = 16
 WAIT_CALL_SECONDS = 300.0
@@ -42,8 +47,11 @@ class Outcome:
     duplicated: int
     messages: int
 
+    def per_caller_kb(self, callers: int) -> float:
+        return (self.rss_following_kb - self.rss_before_kb) / callers
 
-async def _create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], dict[str, str]]:
+
+async def create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], dict[str, str]]:
     ids: list[str] = [""] * count
     limiter = anyio.CapacityLimiter(10)
 
@@ -59,22 +67,35 @@ async def _create_runs(client: AgentRunsClient, count: int) -> tuple[list[str], 
     return ids, {run_id: await latest_cursor(client, run_id) for run_id in ids}
 
 
-async def _post_all(client: AgentRunsClient, posts: Sequence[tuple[str, str]]) -> None:
+async def post_all(client: AgentRunsClient, posts: Sequence[tuple[str, str]],
+                   posted: dict[str, float] | None = None) -> list[str]:
+    """Post every (run, text), `POSTERS` at a time; `posted` gets each text's time just before its POST.
+
+    Returns the texts whose POST failed on the connection (never retried: a message must not be
+    posted twice); the caller expects only the others.
+    """
     queue = list(reversed(posts))
+    failed: list[str] = []
 
     async def poster() -> None:
         while queue:
             run_id, text = queue.pop()
-            await client.messages.post(run_id, message=text)
+            if posted is not None:
+                posted[text] = time.perf_counter()
+            try:
+                await client.messages.post(run_id, message=text)
+            except APIConnectionError:
+                failed.append(text)
 
     async with anyio.create_task_group() as group:
         for _ in range(POSTERS):
             group.start_soon(poster)
+    return failed
 
 
-async def _exercise(client: AgentRunsClient, pid: int, runs: list[str], taps: Callable[[int], Tap], pulse: Pulse,
-                    per_run: int, seconds: float) -> tuple[int, float, float, int, int]:
-    """Ready every run, then post and count; returns (rss following, cpu s, seconds, lost, duplicated)."""
+async def ready_all(client: AgentRunsClient, runs: list[str], taps: Callable[[int], Seen], pulse: Pulse,
+                    seconds: float) -> None:
+    """Post `ready-` markers to every run not yet followed through MCP until all are (bounded)."""
     def ready(index: int) -> bool:
         return any(key.startswith(f"ready-{index}-") for key in taps(index).seen)
 
@@ -85,14 +106,20 @@ async def _exercise(client: AgentRunsClient, pid: int, runs: list[str], taps: Ca
         if remaining <= 0:
             raise TimeoutError(f"some runs were never followed through MCP within {seconds:.0f} s")
         missing = [index for index in range(len(runs)) if not ready(index)]
-        await _post_all(client, [(runs[index], f"ready-{index}-{attempt}") for index in missing])
+        await post_all(client, [(runs[index], f"ready-{index}-{attempt}") for index in missing])
         await wait_for(lambda: all(ready(index) for index in range(len(runs))), pulse, min(remaining, 2.0 + attempt))
         attempt += 1
+
+
+async def _exercise(client: AgentRunsClient, pid: int, runs: list[str], taps: Callable[[int], Tap], pulse: Pulse,
+                    per_run: int, seconds: float) -> tuple[int, float, float, int, int]:
+    """Ready every run, then post and count; returns (rss following, cpu s, seconds, lost, duplicated)."""
+    await ready_all(client, runs, taps, pulse, seconds)
     rss_following = procs.rss_kb(pid)
     cpu_before = procs.cpu_seconds(pid)
     started = time.perf_counter()
     expected = [(runs[index], f"fan-{index}-{k}") for k in range(per_run) for index in range(len(runs))]
-    await _post_all(client, expected)
+    await post_all(client, expected)
 
     def delivered() -> bool:
         return all(f"fan-{index}-{k}" in taps(index).seen for index in range(len(runs)) for k in range(per_run))
@@ -112,7 +139,7 @@ async def _one_wait(harness: Harness, service: Service, client: AgentRunsClient,
     argv = procs.python_command("serve")
     async with harness.stdio_client(harness.server_env(service), log_name="fanout-stdio.log") as mcp:
         pid = await procs.child_running(os.getpid(), argv)
-        await _warm(mcp, runs[0], cursors)
+        await warm(mcp, runs[0], cursors)
         rss_before = procs.rss_kb(pid)
         async with anyio.create_task_group() as group:
             group.start_soon(keep_waiting, mcp, runs, cursors, tap, WAIT_CALL_SECONDS)
@@ -122,30 +149,42 @@ async def _one_wait(harness: Harness, service: Service, client: AgentRunsClient,
     return Outcome(rss_before, rss, cpu, seconds, lost, dup, len(runs) * sizes.fanout_messages)
 
 
-async def _warm(mcp: Client, run_id: str, cursors: dict[str, str]) -> None:
+async def warm(mcp: Client, run_id: str, cursors: dict[str, str]) -> None:
     """One short wait first, so that imports and first-call paths are not counted as per-run memory."""
     structured(await mcp.call_tool("get_agent_run", {"run_id": run_id}))
     structured(await mcp.call_tool("wait_for_agent_runs", {"run_ids": [run_id], "timeout_seconds": 1,
                                                            "since": {run_id: cursors[run_id]}}))
 
 
-async def _many_callers(harness: Harness, service: Service, client: AgentRunsClient, runs: list[str],
-                        sizes: Sizes) -> Outcome:
-    cursors = {run_id: await latest_cursor(client, run_id) for run_id in runs}  # the stdio phase moved them on
+Follow = Callable[[Client, Sequence[str], dict[str, str], Tap, float], Awaitable[None]]
+
+
+async def _warm_bare(mcp: Client, run_id: str, cursors: dict[str, str]) -> None:
+    structured(await mcp.call_tool("get_agent_run", {"run_id": run_id}))
+    structured(await mcp.call_tool("follow_agent_run", {"run_id": run_id, "since": Cursor.parse(cursors[run_id]).since,
+                                                        "timeout_seconds": 1}))
+
+
+async def many_callers(harness: Harness, server: HttpServer, client: AgentRunsClient, runs: list[str],
+                       sizes: Sizes, *, bare: bool = False, mode: ConnectMode = "auto") -> Outcome:
+    """One MCP client per run over streamable HTTP, each following its run (`wait_for_agent_runs`, or the
+    bare server's `follow_agent_run`); ready every run, then post to all and count."""
+    follow: Follow = keep_following_bare if bare else keep_waiting
+    cursors = {run_id: await latest_cursor(client, run_id) for run_id in runs}  # earlier phases moved them on
     pulse = Pulse()
     taps = [Tap(PATTERN, pulse) for _ in runs]
     limits = httpx2.Limits(max_connections=len(runs) * 2 + 10, max_keepalive_connections=len(runs) * 2 + 10)
-    async with harness.http_server(service) as server, \
-            httpx2.AsyncClient(timeout=httpx2.Timeout(WAIT_CALL_SECONDS + 30, connect=10.0), limits=limits) as http:
-        async with harness.http_client(server, http) as first:
-            await _warm(first, runs[0], cursors)
+    async with httpx2.AsyncClient(timeout=httpx2.Timeout(WAIT_CALL_SECONDS + 30, connect=30.0),
+                                  limits=limits) as http:
+        async with harness.http_client(server, http, mode=mode) as first:
+            await (_warm_bare if bare else warm)(first, runs[0], cursors)
         rss_before = procs.rss_kb(server.pid)
 
         async def caller(index: int, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-            async with harness.http_client(server, http) as mcp:
+            async with harness.http_client(server, http, mode=mode) as mcp:
                 task_status.started()
-                await keep_waiting(mcp, [runs[index]], {runs[index]: cursors[runs[index]]}, taps[index],
-                                   WAIT_CALL_SECONDS)
+                await follow(mcp, [runs[index]], {runs[index]: cursors[runs[index]]}, taps[index],
+                             WAIT_CALL_SECONDS)
 
         async with anyio.create_task_group() as group:
             for index in range(len(runs)):
@@ -156,14 +195,16 @@ async def _many_callers(harness: Harness, service: Service, client: AgentRunsCli
     return Outcome(rss_before, rss, cpu, seconds, lost, dup, len(runs) * sizes.fanout_messages)
 
 
-def _lines(label: str, outcome: Outcome, runs: int) -> list[Line]:
+def _lines(label: str, outcome: Outcome, runs: int, memory_target: bool = True) -> list[Line]:
+    """Lost/duplicated, memory per followed run (against `MEMORY_TARGET_KB` if `memory_target`), CPU."""
     per_run = (outcome.rss_following_kb - outcome.rss_before_kb) / runs
     return [
         Line(f"{label}: lost / duplicated progress lines", "messages", outcome.lost, target="0 lost, 0 duplicated",
              ok=outcome.lost == 0 and outcome.duplicated == 0,
              note=f"{outcome.duplicated} duplicated of {outcome.messages:,}; relayed in {outcome.seconds:.2f} s"),
-        Line(f"{label}: memory per followed run", "KB", per_run, target=f"<= {MEMORY_TARGET_KB:.0f} KB",
-             ok=per_run <= MEMORY_TARGET_KB,
+        Line(f"{label}: memory per followed run", "KB", per_run,
+             target=f"<= {MEMORY_TARGET_KB:.0f} KB" if memory_target else "",
+             ok=per_run <= MEMORY_TARGET_KB if memory_target else None,
              note=f"VmRSS {outcome.rss_before_kb / 1024:.1f} -> {outcome.rss_following_kb / 1024:.1f} MiB"),
         Line(f"{label}: server CPU per relayed message", "µs", outcome.cpu_seconds / outcome.messages * 1e6,
              note=f"{outcome.cpu_seconds:.2f} s CPU for {outcome.messages:,} messages"),
@@ -174,20 +215,32 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
     figure = Figure("fan_out", f"one wait over {sizes.fanout_runs} runs, and {sizes.fanout_runs} concurrent "
                                "HTTP callers")
     async with harness.api_client(service) as client:
-        runs, cursors = await _create_runs(client, sizes.fanout_runs)
+        runs, cursors = await create_runs(client, sizes.fanout_runs)
         log(f"fan-out: one stdio wait over {len(runs)} runs, {sizes.fanout_messages} messages each")
         figure.lines.extend(_lines(f"one wait over {len(runs)} runs (stdio)",
                                    await _one_wait(harness, service, client, runs, cursors, sizes), len(runs)))
-        log(f"fan-out: {len(runs)} concurrent HTTP callers, one run each")
-        figure.lines.extend(_lines(f"{len(runs)} concurrent callers (HTTP)",
-                                   await _many_callers(harness, service, client, runs, sizes), len(runs)))
-        await _stop_runs(client, runs)
+        log(f"fan-out: {len(runs)} concurrent HTTP callers, one run each, on mcp-agents and on a bare MCPServer")
+        async with harness.http_server(service) as server:
+            ours = await many_callers(harness, server, client, runs, sizes)
+        async with harness.bare_http_server(service) as server:
+            bare = await many_callers(harness, server, client, runs, sizes, bare=True)
+        label = f"{len(runs)} concurrent callers (HTTP)"
+        figure.lines.extend(_lines(label, ours, len(runs), memory_target=False))  # judged against the bare server
+        ours_kb, bare_kb = ours.per_caller_kb(len(runs)), bare.per_caller_kb(len(runs))
+        ratio = ours_kb / bare_kb if bare_kb > 0 else float("inf")
+        figure.lines.append(Line(f"{label}: memory per caller against a bare MCPServer", "KB", ours_kb,
+                                 "bare MCPServer relaying each run (`messages.stream` -> progress)", bare_kb,
+                                 summarize([ratio]), target=f"<= {CALLER_MEMORY_TARGET:.2f}x",
+                                 ok=ratio <= CALLER_MEMORY_TARGET,
+                                 note=f"bare: {bare.lost} lost, CPU "
+                                      f"{bare.cpu_seconds / bare.messages * 1e6:.0f} µs per message"))
+        await stop_runs(client, runs)
     figure.notes.append("memory = server VmRSS growth from before the wait to every run followed, / runs; "
                         "CPU = server utime+stime during posting / messages (10 ms clock ticks)")
     return figure
 
 
-async def _stop_runs(client: AgentRunsClient, runs: Sequence[str]) -> None:
+async def stop_runs(client: AgentRunsClient, runs: Sequence[str]) -> None:
     """End the Echo runs (they would otherwise wait for input until the service stops; Stop only ends a turn)."""
     for run_id in runs:
         await client.runs.terminate(run_id)

@@ -34,20 +34,65 @@ READY_SECONDS = 60.0
 HTTP_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
 _ISOLATED_PREFIXES = ("VERTESIA_", "MCP_AGENTS_")
 
-BARE_SERVER = '''"""The smallest useful MCP server: the SDK's own floor for a cold start and for a call."""
-from mcp.server import MCPServer
+BARE_SERVER = '''"""A bare `MCPServer` doing the same work as mcp-agents with the same client library: the SDK's floor.
 
-server = MCPServer("bare")
+`get_agent_run` makes the same request as mcp-agents' tool; `follow_agent_run` relays a run's messages as
+progress notifications, as `wait_for_agent_runs` does. Nothing else: no rendering, no bounds, no cursors
+beyond `since`. Stdio by default; `--http PORT` serves streamable HTTP at /mcp.
+"""
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
+
+from mcp_agents.client import AgentRunsClient
+
+
+@asynccontextmanager
+async def lifespan(_: MCPServer[AgentRunsClient]) -> AsyncIterator[AgentRunsClient]:
+    async with AgentRunsClient(base_url=os.environ["VERTESIA_API_URL"], api_key=os.environ["VERTESIA_API_KEY"],
+                               sts_url=os.environ["VERTESIA_STS_URL"]) as client:
+        yield client
+
+
+server: MCPServer[AgentRunsClient] = MCPServer("bare", lifespan=lifespan)
+
+
+def _client(ctx: Context[Any, Any]) -> AgentRunsClient:
+    client: AgentRunsClient = ctx.request_context.lifespan_context
+    return client
 
 
 @server.tool()
-async def ping() -> str:
-    """Answer pong."""
-    return "pong"
+async def get_agent_run(run_id: str, ctx: Context[Any, Any]) -> dict[str, Any]:
+    """A run's status and details."""
+    return (await _client(ctx).runs.retrieve(run_id)).model_dump(mode="json", exclude_none=True)
+
+
+@server.tool()
+async def follow_agent_run(run_id: str, since: int, timeout_seconds: float, ctx: Context[Any, Any]) -> dict[str, Any]:
+    """Relay the run's messages after `since` as progress until it ends or the time is up."""
+    relayed, cursor = 0, since
+    with anyio.move_on_after(timeout_seconds):
+        async for message in _client(ctx).messages.stream(run_id, since=since):
+            relayed += 1
+            cursor = max(cursor, message.timestamp or 0)
+            await ctx.report_progress(relayed, None, f"{run_id}: {message.message}")
+    return {"run_id": run_id, "cursor": cursor, "relayed": relayed}
 
 
 if __name__ == "__main__":
-    server.run()
+    if len(sys.argv) == 3 and sys.argv[1] == "--http":
+        import uvicorn
+
+        uvicorn.run(server.streamable_http_app(), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+    else:
+        server.run()
 '''
 
 
@@ -128,29 +173,47 @@ class Harness:
                           api_key=api_key, pid=int(info.get("pid") or process.pid), data_dir=data_dir)
 
     @asynccontextmanager
-    async def http_server(self, service: Service, **env: str) -> AsyncIterator[HttpServer]:
-        """`mcp-agents serve --transport http` over `service`, once `/healthz` answers."""
-        port, log_path = procs.free_port(), self.path("serve-http.log")
-        command = procs.python_command("serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port))
-        async with procs.spawn(command, env=self.server_env(service, **env), log_path=log_path) as process:
+    async def http_server(self, service: Service, *args: str, **env: str) -> AsyncIterator[HttpServer]:
+        """`mcp-agents serve --transport http [ARGS]` over `service`, once `/healthz` answers."""
+        port = procs.free_port()
+        command = procs.python_command("serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port),
+                                      *args)
+        async with self._http(command, self.server_env(service, **env), port, "/healthz", "serve-http") as server:
+            yield server
+
+    @asynccontextmanager
+    async def bare_http_server(self, service: Service) -> AsyncIterator[HttpServer]:
+        """The bare `MCPServer` (see `BARE_SERVER`) over streamable HTTP, once it answers at all."""
+        port = procs.free_port()
+        command = [*self.bare_server_command(), "--http", str(port)]
+        async with self._http(command, self.server_env(service), port, "/mcp", "bare-http") as server:
+            yield server
+
+    @asynccontextmanager
+    async def _http(self, command: list[str], env: dict[str, str], port: int, probe: str,
+                    name: str) -> AsyncIterator[HttpServer]:
+        """Spawn an HTTP MCP server; ready once GET `probe` gets an answer (`/healthz`: a 200)."""
+        log_path = self.path(f"{name}.log")
+        async with procs.spawn(command, env=env, log_path=log_path) as process:
             root = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + READY_SECONDS
             async with httpx2.AsyncClient(timeout=2.0) as http:
                 while True:
                     if process.poll() is not None:
-                        raise RuntimeError(f"serve --transport http exited: {procs.tail(log_path)}")
+                        raise RuntimeError(f"{name} exited: {procs.tail(log_path)}")
                     try:
-                        if (await http.get(root + "/healthz")).status_code == 200:
+                        status = (await http.get(root + probe)).status_code
+                        if status == 200 or probe != "/healthz":
                             break
                     except httpx2.TransportError:
                         pass
                     if time.monotonic() > deadline:
-                        raise TimeoutError(f"serve --transport http not ready: {procs.tail(log_path)}")
+                        raise TimeoutError(f"{name} not ready: {procs.tail(log_path)}")
                     await anyio.sleep(0.05)
             yield HttpServer(url=root + "/mcp", pid=process.pid)
 
     def bare_server_command(self) -> list[str]:
-        """The command of a bare one-tool `MCPServer` (stdio): the SDK's own floor, as a baseline."""
+        """The command of the bare `MCPServer` (stdio; needs `server_env`): the SDK's own floor, as a baseline."""
         script = self.root / "bare_server.py"
         if not script.exists():
             script.write_text(BARE_SERVER, encoding="utf-8")

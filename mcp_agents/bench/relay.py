@@ -103,7 +103,7 @@ def _lines(label: str, phase: Phase) -> list[Line]:
     return [
         Line(f"post -> progress notification ({label})", "ms", measured, "client `messages.stream` (direct SSE)",
              direct, ratio, f"<= {TARGET}x at p50", ratio.p50 <= TARGET,
-             note=f"+{measured.p50 - direct.p50:.2f} ms at p50"),
+             note=f"{measured.p50 - direct.p50:+.2f} ms at p50"),
         Line(f"messages lost ({label} / direct)", "messages", phase.lost_mcp, "direct",
              phase.lost_direct, target="0 lost", ok=phase.lost_mcp == 0,
              note=f"{phase.duplicated_mcp} duplicated through MCP, {phase.duplicated_direct} direct{stopped}"),

@@ -48,8 +48,10 @@ async def _search_line(client: AgentRunsClient, kind: str, queries: tuple[str, .
         matches.append(result.total)
 
     stats = summarize(await _sample(search, max(sizes.query_repeat, len(queries))))
+    judged = kind == "selective"  # broad search (thousands of matches) is measured, no longer a target
     return Line(f"`search` ({kind} queries), {sizes.runs:,} runs", "ms", stats,
-                target=f"<= {SEARCH_TARGET_MS:.0f} ms at p50", ok=stats.p50 <= SEARCH_TARGET_MS,
+                target=f"<= {SEARCH_TARGET_MS:.0f} ms at p50" if judged else "",
+                ok=stats.p50 <= SEARCH_TARGET_MS if judged else None,
                 note=f"{len(queries)} queries, limit 20, median {sorted(matches)[len(matches) // 2]:,} matching runs")
 
 

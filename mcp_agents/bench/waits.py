@@ -19,7 +19,7 @@ from mcp import Client
 
 from mcp_agents.bench.harness import structured
 from mcp_agents.client import AgentRunsClient
-from mcp_agents.models.cursor import Position
+from mcp_agents.models.cursor import Cursor, Position
 
 
 class Pulse:
@@ -87,6 +87,19 @@ async def keep_waiting(client: Client, run_ids: Sequence[str], since: dict[str, 
                 cursors[run["run_id"]] = str(run["cursor"])
             if run.get("done"):
                 raise RuntimeError(f"run {run['run_id']} ended during the benchmark ({run.get('status')})")
+        await anyio.lowlevel.checkpoint()
+
+
+async def keep_following_bare(client: Client, run_ids: Sequence[str], since: dict[str, str], tap: Tap,
+                              timeout_seconds: float) -> None:
+    """The bare `MCPServer`'s `follow_agent_run` (one run) again and again, cursor carried over, until cancelled.
+    It follows by plain epoch milliseconds, so it starts from our cursor's `since`."""
+    (run_id,) = run_ids
+    cursor = Cursor.parse(since[run_id]).since
+    while True:
+        arguments = {"run_id": run_id, "since": cursor, "timeout_seconds": timeout_seconds}
+        result = structured(await client.call_tool("follow_agent_run", arguments, progress_callback=tap))
+        cursor = int(result.get("cursor") or cursor)
         await anyio.lowlevel.checkpoint()
 
 

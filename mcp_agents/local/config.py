@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,3 +55,18 @@ class RunningService:
     api_key: str = field(repr=False)
     data_dir: Path
     port: int
+
+
+def bind_listener(config: LocalServiceConfig) -> socket.socket:
+    """The service's listening socket, bound to `config.host` and `config.port` (0: a free port)."""
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when the listener says TCP;
+    # without it Nagle + delayed ACK add ~40 ms to every response.
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((config.host, config.port))
+    except OSError:
+        sock.close()
+        raise
+    return sock

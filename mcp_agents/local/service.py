@@ -21,6 +21,7 @@ from mcp_agents.local.config import (
     STARTUP_TIMEOUT_SECONDS,
     LocalServiceConfig,
     RunningService,
+    bind_listener,
 )
 from mcp_agents.local.interactions.base import InteractionRegistry
 from mcp_agents.local.interactions.demo import Demo
@@ -83,26 +84,45 @@ async def open_services(config: LocalServiceConfig, dev_key: str, base_url: str)
 
 
 @asynccontextmanager
-async def run_local_service(config: LocalServiceConfig) -> AsyncIterator[RunningService]:
-    """Serve the local Agent Runs API on a loopback port until the block exits."""
+async def run_local_service(config: LocalServiceConfig, sock: socket.socket | None = None) -> AsyncIterator[
+        RunningService]:
+    """Serve the local Agent Runs API on a loopback port until the block exits.
+
+    `sock`: a socket already bound with `bind_listener` (its owner knew the URL before the service
+    started); it is closed on exit like one bound here.
+    """
     make_private_dir(config.data_dir)
     warn_if_shared(config.data_dir)
     dev_key = load_dev_key(config.data_dir, config.api_key)
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when the listener says TCP;
-    # without it Nagle + delayed ACK add ~40 ms to every response.
-    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((config.host, config.port))
+    sock = sock if sock is not None else bind_listener(config)
     port = int(sock.getsockname()[1])
     host = f"[{config.host}]" if ":" in config.host else config.host
     root = f"http://{host}:{port}"
     if config.wire not in WIRES:
         raise ValueError(f"wire must be one of {', '.join(WIRES)}, not {config.wire!r}")
-    app = build_app(lambda: open_services(config, dev_key, root + API_PREFIX), wire=config.wire)
+    failures: list[Exception] = []
+
+    @asynccontextmanager
+    async def recorded() -> AsyncIterator[Services]:
+        try:
+            async with open_services(config, dev_key, root + API_PREFIX) as opened:
+                yield opened
+        except Exception as exc:  # uvicorn reports a failed startup as SystemExit: keep the reason
+            failures.append(exc)
+            raise
+
+    app = build_app(recorded, wire=config.wire)
     server = _Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, http=HTTP_IMPLEMENTATION,
                                            timeout_graceful_shutdown=int(SHUTDOWN_TIMEOUT_SECONDS)))
-    task = asyncio.create_task(server.serve(sockets=[sock]), name="mcp-agents-local")
+
+    async def serve() -> None:
+        try:
+            await server.serve(sockets=[sock])
+        except SystemExit:  # uvicorn's failed startup; as a task's exception asyncio would re-raise it in the loop
+            reason = f": {type(failures[0]).__name__}: {failures[0]}" if failures else ""
+            raise RuntimeError(f"the local service stopped while starting{reason}") from None
+
+    task = asyncio.create_task(serve(), name="mcp-agents-local")
     try:
         async with asyncio.timeout(STARTUP_TIMEOUT_SECONDS):
             while not server.started:

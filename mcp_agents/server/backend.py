@@ -2,7 +2,8 @@
 
 With `VERTESIA_API_KEY` or `VERTESIA_TOKEN` the server is a client of that service (URL, region and
 token service from the settings). With neither, it starts the local service in-process on its data
-directory and talks to it over loopback, so `mcp-agents serve` works with no account anywhere —
+directory and talks to it over loopback, so `mcp-agents serve` works with no account anywhere (it
+starts in the background: see `embedded.py`) —
 except in a team deployment (`--auth required`): there every caller's bearer is a credential of the
 remote service, so the server talks to that service (`VERTESIA_API_URL` / region) with no credential
 of its own and every call uses the caller's bearer.
@@ -38,18 +39,7 @@ async def open_backend(settings: Settings, *, callers_only: bool = False) -> Asy
                 logger.info("using the Agent Runs service at %s", settings.api_url)
             yield ServerDeps(settings=settings, client=client)
         return
-    from mcp_agents.local import LocalServiceConfig, run_local_service
+    from mcp_agents.server.embedded import embedded_backend
 
-    config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None,
-                                allow_loopback_webhooks=settings.local_allow_loopback_webhooks,
-                                wire=settings.local_wire, bursts=settings.local_bursts)
-    async with run_local_service(config) as service:
-        # WARNING so that it shows at the default log level: the user should know where runs live.
-        logger.warning(
-            "no VERTESIA_API_KEY or VERTESIA_TOKEN: using the embedded local service at %s (data in %s)",
-            service.base_url, service.data_dir,
-        )
-        async with AgentRunsClient.from_settings(
-            settings, base_url=service.base_url, api_key=service.api_key, token=None, sts_url=service.sts_url,
-        ) as client:
-            yield ServerDeps(settings=settings, client=client, local=service)
+    async with embedded_backend(settings) as deps:
+        yield deps

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mcp_agents.bench.report import FIGURE_KEYS
 
-TINY = ["--repeat", "3", "--relay-messages", "3", "--fanout-runs", "3", "--fanout-messages", "1",
+TINY = ["--repeat", "3", "--relay-messages", "3", "--fanout-runs", "3", "--fanout-messages", "1", "--busy-callers", "3",
         "--coldstart-repeat", "1", "--messages", "40", "--subscribers", "2", "--runs", "200", "--events", "1000",
         "--query-repeat", "2", "--timeout", "20"]
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_agents.local import RunningService
+from mcp_agents.local.store import DB_FILE
 from mcp_agents.server.app import build_server
 from mcp_agents.server.backend import open_backend
 from mcp_agents.server.deps import client_with
@@ -24,13 +26,35 @@ async def test_without_credentials_the_local_service_runs_in_process(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = Settings.load({"MCP_AGENTS_DATA_DIR": str(tmp_path / "data")})
     assert settings.uses_local_service
-    with caplog.at_level(logging.WARNING, logger="mcp_agents.server.backend"):
+    with caplog.at_level(logging.WARNING, logger="mcp_agents.server"):
         async with open_backend(settings) as deps:
             assert deps.local is not None and deps.local.data_dir == tmp_path / "data"
             run = await deps.client.runs.create(interaction="Echo", data={"task": "hi"}, interactive=False)
             assert (await deps.client.runs.retrieve(run.id)).id == run.id
     assert any("embedded local service" in record.getMessage() for record in caplog.records)
     assert not any(deps.local.api_key in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("broken", ["database is a directory", "data directory is a file"])
+async def test_the_embedded_service_starts_behind_the_listing_and_a_failed_start_is_a_clear_tool_error(
+        tmp_path: Path, broken: str) -> None:
+    """`initialize` and `tools/list` never depend on the embedded service (it starts in the background); a
+    tool call that needs it reports why it could not start, at once, instead of hanging."""
+    data = tmp_path / "data"
+    if broken == "database is a directory":
+        (data / DB_FILE).mkdir(parents=True)  # the service cannot open its database
+    else:
+        data.write_text("not a directory")  # nor create its data directory
+    settings = Settings.load({"MCP_AGENTS_DATA_DIR": str(data)})
+    with anyio.fail_after(60):
+        async with Client(build_server(settings)) as mcp:
+            assert "start_agent_run" in {tool.name for tool in (await mcp.list_tools()).tools}
+            failed = await mcp.call_tool("start_agent_run", {"interaction": "Echo", "data": {"task": "hi"}})
+            assert failed.is_error
+            text = " ".join(getattr(part, "text", "") for part in failed.content)
+            assert "embedded local Agent Runs service could not start" in text and "MCP_AGENTS_DATA_DIR" in text
+            listed = await mcp.call_tool("list_agent_runs", {})  # every later call says the same, at once
+            assert listed.is_error and "could not start" in " ".join(getattr(p, "text", "") for p in listed.content)
 
 
 async def test_with_an_api_key_the_server_talks_to_that_service(local_service: RunningService) -> None:
