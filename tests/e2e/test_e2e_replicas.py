@@ -150,7 +150,9 @@ async def test_the_whole_flow_through_three_replicas(service: Service, tmp_path:
             assert first != retry  # sealed by one replica, opened by another
             assert not isinstance(result, InputRequiredResult) and not result.is_error
             waited = (result.structured_content or {})["runs"][0]
-            assert waited["status"] == "completed" and "You said: teal" in waited["answer"]
+            # an interactive run ends its answered turn (IDLE) and waits for more: the wait returns that turn
+            assert waited.get("turn") == "waiting_for_input" and not waited["done"]
+            assert "You said: teal" in waited["answer"] and not waited.get("question")
 
 
 @pytest.mark.parametrize("mode", MODES)
