@@ -121,6 +121,10 @@ async def test_artifact_round_trip(wired_http_server: HttpServer, mode: str) -> 
                                                   "mime_type": "text/markdown"})
         await call(mcp, "upload_agent_artifact", {"run_id": run_id, "path": "in/raw.bin",
                                                   "content_base64": base64.b64encode(binary).decode()})
+        document = '{"a": 1,  "b": [1.0, null]}\n'  # JSON as text: stored as sent, not decoded by the SDK
+        await call(mcp, "upload_agent_artifact", {"run_id": run_id, "path": "in/doc.json", "text": document,
+                                                  "mime_type": "application/json"})
+        assert (await call(mcp, "read_agent_artifact", {"run_id": run_id, "path": "in/doc.json"}))["text"] == document
         listed = await call(mcp, "list_agent_artifacts", {"run_id": run_id})
         assert {"in/notes.md", "in/raw.bin"} <= set(json.dumps(listed).replace('"', " ").split())
         text = await call(mcp, "read_agent_artifact", {"run_id": run_id, "path": "in/notes.md"})

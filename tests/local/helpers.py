@@ -64,9 +64,9 @@ async def wait_status(http: httpx2.AsyncClient, run_id: str, statuses: set[str],
             await anyio.sleep(0.02)
 
 
-async def wait_message(http: httpx2.AsyncClient, run_id: str, kind: str, seconds: float = TIMEOUT, count: int = 1
-                       ) -> list[dict[str, Any]]:
-    """The run's messages once `count` of type `kind` are stored."""
+async def wait_message(http: httpx2.AsyncClient, run_id: str, kind: str | int, seconds: float = TIMEOUT,
+                       count: int = 1) -> list[dict[str, Any]]:
+    """The run's messages once `count` of type `kind` are stored (a type code on the hosted wire)."""
     with anyio.fail_after(seconds):
         while True:
             messages: list[dict[str, Any]] = (await http.get(f"/agents/{run_id}/updates")).json()["messages"]

@@ -16,7 +16,8 @@ import httpx2
 import pytest
 
 from mcp_agents.local import LocalServiceConfig, run_local_service
-from tests.local.helpers import client, issue_token, wait_status
+from mcp_agents.models.messages import MessageType, type_code
+from tests.local.helpers import client, issue_token, wait_message, wait_status
 
 pytestmark = pytest.mark.anyio
 
@@ -56,6 +57,7 @@ async def test_requests_the_published_schema_refuses_are_400s(hosted: httpx2.Asy
 
 async def test_updates_take_integer_codes_and_answer_compact_gzipped_messages(hosted: httpx2.AsyncClient) -> None:
     run_id = await _echo(hosted, interactive=True)
+    await wait_message(hosted, run_id, type_code(MessageType.IDLE))  # Echo's turn is over: it posts no more
     refused = await hosted.post(f"/agents/{run_id}/updates", json={"type": "PLAN", "message": "x"})
     assert refused.status_code == 400 and "type" in refused.json()["message"]
     posted = await hosted.post(f"/agents/{run_id}/updates", json={"type": 2, "message": "plan", "workstream_id": "w"})

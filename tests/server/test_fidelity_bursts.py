@@ -1,6 +1,6 @@
 """No message lost, repeated or merged at a shared millisecond: waits, resumed waits, paging, subscriptions.
 
-The local service runs with producer-stamped bursts (`LocalServiceConfig.bursts`), and producers post
+The local service runs with producer-stamped bursts (`LocalServiceConfig.bursts`) on both wires, and producers post
 with their own timestamps (`POST /updates` `timestamp`), as on the hosted service: parallel tool calls
 that only their details tell apart, a QUESTION and the IDLE after it, an answer and its IDLE, even two
 identical messages, all in one millisecond. First the four ways messages were lost, then volume.
@@ -25,6 +25,8 @@ from mcp_agents.client import AgentRunsClient
 from mcp_agents.local import LocalServiceConfig, RunningService, run_local_service
 from mcp_agents.models import AgentMessage, MessageType
 from mcp_agents.models.cursor import Cursor, Position
+from mcp_agents.models.hosted import WIRES
+from mcp_agents.models.messages import type_code
 from tests.local.helpers import client as client_for
 from tests.local.helpers import issue_token
 from tests.server.serving_helpers import STEP_TIMEOUT, api_client, mcp_client
@@ -37,9 +39,10 @@ WAIT_TIMEOUT = 60  # never reached when things work: each wait returns on a turn
 Post = tuple[str, str, Any, str | None]  # type, text, details, workstream
 
 
-@pytest.fixture
-async def bursty(tmp_path: Path, anyio_backend: str) -> AsyncIterator[RunningService]:
-    config = LocalServiceConfig(data_dir=tmp_path / "bursty", heartbeat_seconds=0.2, bursts=True)
+@pytest.fixture(params=WIRES)
+async def bursty(tmp_path: Path, anyio_backend: str, request: pytest.FixtureRequest) -> AsyncIterator[RunningService]:
+    """The local service with bursts, on each wire (the hosted one is what users meet)."""
+    config = LocalServiceConfig(data_dir=tmp_path / "bursty", heartbeat_seconds=0.2, bursts=True, wire=request.param)
     async with run_local_service(config) as service:
         yield service
 
@@ -76,9 +79,10 @@ async def produce(http: httpx2.AsyncClient, run_id: str, bursts: list[list[Post]
     for burst in bursts:
         clock += 1
         for kind, text, details, workstream in burst:
-            body = {"type": kind, "message": text, "details": details, "workstream_id": workstream, "timestamp": clock}
+            body = {"type": type_code(MessageType(kind)), "message": text, "details": details,
+                    "workstream_id": workstream, "timestamp": clock}  # the integer type code, as the schema wants
             posted = await http.post(f"/agents/{run_id}/updates", json={k: v for k, v in body.items() if v is not None})
-            assert posted.status_code == 200, posted.text
+            assert posted.status_code in (200, 201), posted.text  # the hosted wire answers 201, as published
 
 
 def shape(message: AgentMessage) -> tuple[Any, ...]:

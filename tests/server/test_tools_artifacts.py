@@ -1,8 +1,9 @@
-"""Artifacts round trip, reporting into a run, and analytics through the tools (both eras)."""
+"""Artifacts round trip (JSON as text too), reporting into a run, and analytics through the tools (both eras)."""
 
 from __future__ import annotations
 
 import base64
+import json
 import time
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from mcp.types import EmbeddedResource, ImageContent
 
 from mcp_agents.local import RunningService
-from tests.server.tools_helpers import MODES, call, data, demo, mcp_client, text_of
+from tests.server.tools_helpers import MODES, api_client, call, data, demo, mcp_client, text_of
 
 pytestmark = pytest.mark.parametrize("mode", MODES)
 
@@ -52,6 +53,37 @@ async def test_artifact_round_trip(local_service: RunningService, mode: str) -> 
         embedded = raw.content[-1]
         assert isinstance(embedded, EmbeddedResource)
         assert base64.b64decode(embedded.resource.blob) == blob  # type: ignore[union-attr]
+
+
+# JSON documents as text: the SDK decodes a JSON-looking string argument before validation unless the
+# parameter is exactly `str`; these once arrived as a dict (refused), a list (refused) or None ("not given").
+JSON_TEXTS = ['{"a": 1}', '{ "a" : 1.0,\n  "b": [1e2, "\\u00e9", null] }\n', "[1, 2]", "null", "true", '"quoted"']
+
+
+async def test_a_json_document_is_uploaded_as_text_byte_for_byte(local_service: RunningService, mode: str) -> None:
+    async with mcp_client(local_service, mode) as mcp, api_client(local_service) as client:
+        run_id = await finished_demo(mcp)
+        for number, text in enumerate(JSON_TEXTS):
+            path = f"in/doc{number}.json"
+            written = data(await call(mcp, "upload_agent_artifact", {"run_id": run_id, "path": path, "text": text,
+                                                                     "mime_type": "application/json"}))
+            assert written["size"] == len(text.encode())
+            assert (await client.artifacts.get(run_id, path)).content == text.encode()
+            assert data(await call(mcp, "read_agent_artifact", {"run_id": run_id, "path": path}))["text"] == text
+
+
+async def test_json_text_is_sent_as_input_unchanged(local_service: RunningService, mode: str) -> None:
+    async with mcp_client(local_service, mode) as mcp:
+        started = data(await call(mcp, "start_agent_run", {"interaction": "Echo", "data": {"task": "start"},
+                                                            "wait_seconds": 30}))
+        run_id = started["runs"][0]["run_id"]
+        answered = data(await call(mcp, "send_agent_input", {"run_id": run_id, "message": '{"answer": 42}',
+                                                             "wait_seconds": 30}))
+        assert answered["runs"][0]["answer"] == '{"answer": 42}'
+        # An object or list argument sent as a JSON string (as some clients do) is still decoded.
+        waited = data(await call(mcp, "wait_for_agent_runs", {"run_ids": json.dumps([run_id]), "timeout_seconds": 5}))
+        assert [run["run_id"] for run in waited["runs"]] == [run_id]
+        await call(mcp, "cancel_agent_run", {"run_id": run_id})
 
 
 async def test_reporting_and_analytics(local_service: RunningService, mode: str) -> None:
