@@ -1,9 +1,9 @@
 """The run viewer in a real browser: headless Chromium runs the view inside a test host built on the official
 `AppBridge` and TypeScript client, against `mcp-agents serve --transport http` and the local service.
 
-`node/drive.mjs` plays the scenarios once per module (a Demo run followed live and answered from the view in
-each protocol era, a fan-out of three with uploaded files, a finished run from get_agent_run, a cancel by
-keyboard in a narrow host) and reports what the page showed; the tests below
+`node/drive.mjs` plays the scenarios once per module (an interactive Demo run followed live, its question
+answered and a follow-up sent from the view in each protocol era, a fan-out of three with uploaded files, a run
+from get_agent_run, a cancel by keyboard in a narrow host) and reports what the page showed; the tests below
 check it. Screenshots go to `build/viewer-screenshots/`. Runs in CI; skipped elsewhere only when Chromium or
 the npm packages are missing.
 """
@@ -78,9 +78,11 @@ def test_a_demo_run_is_followed_live_and_answered_from_the_view(seen: dict[str, 
     assert demo["calls"].count("send_agent_input") == 1
     assert "cancel_agent_run" not in demo["calls"]
     assert demo["unlabelled"] == []
-    done = demo["done"]
-    assert done["badge"] == "completed" and done["question"] is None and not done["cancelVisible"]
-    assert "You said: teal" in done["answerText"]
+    done = demo["done"]  # an interactive run: its turn is answered, it waits for input (it does not complete)
+    assert done["badge"] == "waiting for input" and done["question"] is None and done["cancelVisible"]
+    assert "You said: teal" in done["answerText"] and done["answerHeading"] == "Answer"
+    assert done["sent"] == "You: teal"
+    assert done["reply"] == {"open": True, "summary": "Continue the conversation"}
     assert done["progress"] == "12/12" and all("completed" in step for step in done["plan"])
     assert len(done["workstreams"]) == 3
     assert done["timeline"] == done["timelineShown"] + done["earlier"] and done["timelineShown"] == 6
@@ -90,7 +92,24 @@ def test_a_demo_run_is_followed_live_and_answered_from_the_view(seen: dict[str, 
     assert files["chart.png"]["image"] == {"width": 64, "src": "data:image/png;base64,"}
     assert files["report.md"]["headings"] == ["Demo report"] and files["report.md"]["tableRows"] == 13
     assert files["data.csv"]["tableRows"] == 13  # header and twelve steps
-    assert done["elapsed"]
+    assert done["elapsed"] and done["elapsedTitle"] == "Elapsed time until the turn ended"
+
+
+@pytest.mark.parametrize("scenario", ["demo", "demoModern"])
+def test_an_answered_turn_stops_following_and_a_follow_up_starts_the_next(seen: dict[str, Any],
+                                                                          scenario: str) -> None:
+    demo = seen["scenarios"][scenario]
+    assert demo["idle"]["calls"] == demo["calls"], "nothing is called while the run waits for input"
+    assert demo["idle"]["elapsed"] == demo["done"]["elapsed"], "the clock stops when the turn ends"
+    assert demo["unlabelledIdle"] == []
+    assert demo["callsAfterReplyTyping"] == demo["calls"], "typing a message sends nothing"
+    assert demo["sending"] != "0", "the view follows the next turn"
+    sends = [call for call in demo["callsAfterReply"] if call == "send_agent_input"]
+    assert len(sends) == 2 and "wait_for_agent_runs" in demo["callsAfterReply"][len(demo["calls"]):]
+    after = demo["next"]
+    assert after["badge"] == "waiting for input" and after["reply"] is not None and after["cancelVisible"]
+    assert "you said 'more detail please'" in after["answerText"] and after["answerHeading"] == "Answer"
+    assert after["sent"] == "You: more detail please"
 
 
 def test_agent_text_with_html_shows_as_text(seen: dict[str, Any]) -> None:
@@ -114,15 +133,17 @@ def test_a_fan_out_of_three_runs(seen: dict[str, Any]) -> None:
     fanout = seen["scenarios"]["fanout"]
     assert [card["agent"] for card in fanout["first"]] == ["Demo"] * 3
     done = fanout["done"]
-    assert [card["badge"] for card in done] == ["completed"] * 3
+    assert [card["badge"] for card in done] == ["waiting for input", "waiting for input", "completed"]
+    assert [card["reply"] for card in done] == [{"open": False, "summary": "Continue the conversation"}] * 2 + [None]
     assert [card["title"].split(": ", 1)[-1] for card in done] == ["Market sizing", "Competitor scan", "Pricing survey"]
     assert all("Done:" in card["answerText"] for card in done)
-    assert fanout["summary"] == "3 runs: 3 completed"
+    assert fanout["summary"] == "3 runs: 2 waiting for input, 1 completed"
 
 
 def test_a_run_record_from_get_agent_run(seen: dict[str, Any]) -> None:
+    """A record has no turn: the view reads the run's history and finds the interactive run's answered turn."""
     done = seen["scenarios"]["record"]["done"]
-    assert done["badge"] == "completed" and done["title"] == " · Demo: Market sizing"
+    assert done["badge"] == "waiting for input" and done["title"] == " · Demo: Market sizing"
     assert done["answerText"].startswith("Done: Market sizing.") and done["elapsed"]
     assert sorted(item["path"] for item in done["files"]) == ["chart.png", "data.csv", "notes.md", "report.md",
                                                               "trace.txt"]

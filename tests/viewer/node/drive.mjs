@@ -78,6 +78,7 @@ function snapshot(frame) {
       badge: card.querySelector(".badge").textContent,
       progress: card.querySelector(".progress").hidden ? null : card.querySelector(".count").textContent,
       elapsed: card.querySelector(".elapsed").textContent,
+      elapsedTitle: card.querySelector(".elapsed").title,
       timeline: card.querySelectorAll(".timeline li").length,
       timelineShown: card.querySelectorAll("ol.timeline:not(details ol) li").length,
       earlier: earlier && !earlier.hidden ? Number(match && match[1]) : 0,
@@ -85,6 +86,10 @@ function snapshot(frame) {
       times: [...card.querySelectorAll("ol.timeline:not(details ol) li time")].map((t) => Date.parse(t.dateTime)),
       question: card.querySelector(".question").hidden ? null : card.querySelector(".question-text").textContent,
       answerText: card.querySelector(".answer").hidden ? null : card.querySelector(".answer-body").textContent,
+      answerHeading: card.querySelector(".answer h3").textContent,
+      sent: card.querySelector(".sent").hidden ? null : card.querySelector(".sent").textContent,
+      reply: card.querySelector(".reply").hidden ? null : { open: card.querySelector(".reply").open,
+        summary: card.querySelector(".reply summary").textContent },
       answerTags: [...card.querySelectorAll(".answer-body *")].map((el) => el.tagName.toLowerCase()),
       plan: [...card.querySelectorAll(".plan li")].map((li) => li.textContent),
       workstreams: [...card.querySelectorAll(".workstreams li")].map((li) => li.textContent),
@@ -145,6 +150,19 @@ async function demo(era, theme, task) {
   result.pwned = await frame.evaluate(() => window.pwned === true);
   result.theme = await frame.evaluate(() => document.documentElement.dataset.theme);
   await shot(page, `single-${theme}-${era}`);
+  // The turn is over: the clock stands still and nothing is called until the user sends a follow-up.
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  result.idle = { elapsed: (await snapshot(frame))[0].elapsed, calls: await toolCalls(page) };
+  result.unlabelledIdle = await unlabelled(frame);
+  await frame.type(".reply textarea", "more detail please");
+  await new Promise((resolve) => setTimeout(resolve, 600)); // typing alone must not send anything
+  result.callsAfterReplyTyping = await toolCalls(page);
+  await frame.click(".reply button.primary");
+  result.sending = await frame.evaluate(() => document.body.dataset.following);
+  await until(frame, () => document.body.dataset.following === "0"
+    && document.querySelector(".answer h3").textContent === "Answer");
+  result.next = (await snapshot(frame))[0];
+  result.callsAfterReply = await toolCalls(page);
   const other = theme === "light" ? "dark" : "light";
   await page.evaluate((next) => window.host.setTheme(next), other);
   await until(frame, (next) => document.documentElement.dataset.theme === next, other);
@@ -160,8 +178,9 @@ async function fanout(era) {
   const page = await openHost({ era, theme: "dark" });
   const ids = await page.evaluate(async () => {
     const started = [];
-    for (const task of ["Market sizing", "Competitor scan", "Pricing survey"]) {
-      const data = await window.host.call("start_agent_run", { interaction: "Demo",
+    // Two interactive runs (they answer, then wait for input) and one that completes.
+    for (const [task, interactive] of [["Market sizing", true], ["Competitor scan", true], ["Pricing survey", false]]) {
+      const data = await window.host.call("start_agent_run", { interaction: "Demo", interactive,
         data: { task, steps: 4, step_delay_ms: 300 } });
       started.push(data.runs[0].run_id);
     }

@@ -1,8 +1,10 @@
 // The agent run viewer. It renders the tool result the host hands it (one run, or every run of a fan-out), then
 // stays live through the host with the server's own tools: a short wait_for_agent_runs from the last cursor,
 // get_agent_run for plan, workstreams and files, get_agent_messages for the timeline, read_agent_artifact for
-// previews. Questions are answered (send_agent_input) and runs cancelled (cancel_agent_run) only on a click.
-// Cursors are opaque: whatever a result gave is passed back as is.
+// previews. It follows while a run works: once every run is done or its turn is over (an interactive run
+// answered and waits for the next input, or asked a question), it stops. Questions are answered and follow-up
+// messages sent (send_agent_input) and runs cancelled (cancel_agent_run) only on a click; a message sent starts
+// the next turn, which the view follows until it ends. Cursors are opaque: whatever a result gave is passed back.
 import { Bridge } from "./bridge.js";
 import { csvTable, h, renderMarkdown } from "./content.js";
 
@@ -14,6 +16,7 @@ const TIMELINE_SHOWN = 6;
 const TIMELINE_KEPT = 500;
 const TIMELINE_PAGES = 5;
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+const WAITING = "waiting_for_input"; // RunUpdate.turn of a run whose turn is over (it waits for input)
 const MESSAGE_TYPES = ["SYSTEM", "THOUGHT", "PLAN", "UPDATE", "COMPLETE", "WARNING", "ERROR", "ANSWER", "QUESTION",
   "REQUEST_INPUT", "IDLE", "TERMINATED", "BATCH_PROGRESS", "RESTARTING"]; // all but STREAMING_CHUNK
 const IMAGE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
@@ -26,7 +29,7 @@ const summary = document.getElementById("summary");
 const runs = new Map();
 let bridge;
 let stopped = false;
-let following = false;
+let following = false; // the follow loop runs
 let quiet = 0; // waits in a row that brought nothing new: the next wait is longer
 let renders = 0;
 
@@ -36,10 +39,13 @@ const text = (value) => (typeof value === "string" ? value : value === undefined
 
 function runOf(id) {
   if (!runs.has(id)) {
-    runs.set(id, { id, status: "unknown", done: false, final: false, settled: false, refreshed: false,
-      cursor: undefined, progress: null, answer: null, question: null, error: null, note: null, agent: null,
-      title: null, startedAt: null, endedAt: null, plan: [], workstreams: [], files: new Map(), filesVersion: 0,
-      timeline: [], timelineCursor: undefined, timelineLoaded: false, sending: false, ui: null });
+    // settled: nothing to follow until the user acts (done, or its turn is over and shown); epoch: how many
+    // times it settled (file previews are taken again then); turnOver: it waits for input (with a question or not)
+    runs.set(id, { id, status: "unknown", done: false, final: false, turnOver: false, settled: false, epoch: 0,
+      refreshed: false, cursor: undefined, progress: null, answer: null, answerOld: false, question: null,
+      error: null, note: null, sent: null, agent: null, title: null, startedAt: null, endedAt: null, pausedAt: null,
+      plan: [], workstreams: [], files: new Map(), filesVersion: 0, timeline: [], timelineCursor: undefined,
+      timelineLoaded: false, sending: false, ui: null });
   }
   return runs.get(id);
 }
@@ -61,13 +67,16 @@ function applyUpdate(update) {
   run.agent = update.interaction || run.agent;
   if (update.cursor !== undefined && update.cursor !== null) run.cursor = update.cursor;
   if (update.progress) run.progress = update.progress;
-  if (update.answer) run.answer = update.answer;
+  if (update.answer) { run.answer = update.answer; run.answerOld = false; }
   run.error = update.error || (run.done ? run.error : null); // a failed follow clears once a wait succeeds
   run.note = update.note || null;
   const moved = Boolean(update.messages && update.messages.count > 0);
   if (update.question) run.question = update.question;
   else if (moved || update.done) run.question = null; // the run went on: the question was answered
   if (update.done) run.done = run.final = true;
+  const turnOver = (update.turn === WAITING || Boolean(update.question)) && !run.done;
+  if (turnOver && !run.turnOver) run.pausedAt = Date.now(); // until the timeline tells when the turn ended
+  run.turnOver = turnOver;
   if (moved && !run.timelineLoaded) {
     run.timeline.push(...(update.messages.last || []).map((line) => ({ text: text(line) })));
   }
@@ -88,7 +97,7 @@ function applyRun(record, parts) {
   if (Array.isArray(parts.artifacts)) {
     for (const path of parts.artifacts) {
       if (typeof path === "string" && !run.files.has(path)) {
-        run.files.set(path, { path, view: null, final: false });
+        run.files.set(path, { path, view: null, epoch: -1 });
         run.filesVersion++;
       }
     }
@@ -117,12 +126,11 @@ async function follow() {
   let failures = 0;
   try {
     while (!stopped) {
-      const targets = [...runs.values()].filter((run) => !run.settled);
-      if (!targets.length) return;
+      const pending = [...runs.values()].filter((run) => !run.settled);
+      if (!pending.length) return;
       if (document.hidden) { await sleep(1000); continue; }
       try {
-        const moved = await waitOnce(targets, targets.some((run) => !run.done)
-          ? WAIT_SECONDS[Math.min(quiet, WAIT_SECONDS.length - 1)] : 1);
+        const moved = await step(pending);
         quiet = moved ? 0 : quiet + 1;
         failures = 0;
         setBanner("");
@@ -139,21 +147,34 @@ async function follow() {
   }
 }
 
+/** One round: a wait on the runs that work (never on a run whose turn is over: a wait from its cursor would
+ * start a new turn), then a refresh of what moved; a run done or waiting for input settles once refreshed. */
+async function step(pending) {
+  const working = pending.filter((run) => !run.turnOver);
+  let moved = new Set();
+  if (working.length) {
+    const seconds = working.some((run) => !run.done) ? WAIT_SECONDS[Math.min(quiet, WAIT_SECONDS.length - 1)] : 1;
+    moved = await waitOnce(working, seconds);
+  }
+  const stale = pending.filter((run) => moved.has(run.id) || run.final || run.turnOver || !run.refreshed);
+  for (const run of stale) if (run.final || run.turnOver) run.epoch++;
+  await Promise.all(stale.map(refresh));
+  for (const run of stale) if (run.final || run.turnOver) run.settled = true;
+  render();
+  return moved.size > 0;
+}
+
 async function waitOnce(targets, seconds) {
   const args = { run_ids: targets.map((run) => run.id), until: "any", timeout_seconds: seconds };
   const since = Object.fromEntries(targets.filter((run) => run.cursor !== undefined).map((run) => [run.id, run.cursor]));
   if (Object.keys(since).length) args.since = since;
   const moved = new Set(applyResult(await bridge.callTool("wait_for_agent_runs", args)).filter(Boolean));
   render();
-  const stale = targets.filter((run) => moved.has(run.id) || run.final || !run.refreshed);
-  await Promise.all(stale.map(refresh));
-  for (const run of stale) if (run.final) run.settled = true;
-  render();
-  return moved.size > 0;
+  return moved;
 }
 
 async function refresh(run) {
-  const record = run.final || Boolean(run.question) || !run.refreshed || Date.now() - run.refreshedAt >= RECORD_EVERY_MS;
+  const record = run.final || run.turnOver || !run.refreshed || Date.now() - run.refreshedAt >= RECORD_EVERY_MS;
   await Promise.all([record && refreshRecord(run), refreshTimeline(run)]);
   await refreshFiles(run);
 }
@@ -192,12 +213,12 @@ function fileKind(path, mime = "") {
 }
 
 async function refreshFiles(run) {
-  const stale = [...run.files.values()].filter((file) => !file.view || (run.final && !file.final));
+  const stale = [...run.files.values()].filter((file) => !file.view || file.epoch !== run.epoch);
   await Promise.all(stale.map((file) => preview(run, file)));
 }
 
 async function preview(run, file) {
-  file.final = run.final;
+  file.epoch = run.epoch;
   const kind = fileKind(file.path);
   if (kind === "download") { file.view = { kind }; return; }
   try {
@@ -219,22 +240,29 @@ async function preview(run, file) {
 
 // -- actions (only on the user's click) ------------------------------------------------------------------------
 
-async function sendAnswer(run) {
-  const box = run.ui.answerBox;
+/** The answer to a question, or a follow-up message after an answered turn: it starts the run's next turn. */
+async function sendInput(run, box, status) {
   const message = box.value.trim();
   if (!message || run.sending) { box.focus(); return; }
+  const answering = Boolean(run.question);
   run.sending = true;
-  run.ui.answerStatus.textContent = "Sending…";
+  status.textContent = "Sending…";
   render();
   try {
     applyResult(await bridge.callTool("send_agent_input", { run_id: run.id, message }));
-    run.question = null;
+    const hadFocus = run.ui.el.contains(document.activeElement);
     box.value = "";
-    run.ui.answerStatus.textContent = "";
-    run.note = "Answer sent.";
+    status.textContent = "";
+    run.question = null;
+    run.turnOver = run.settled = false; // the next turn: follow it until it ends
+    run.pausedAt = null;
+    run.answerOld = Boolean(run.answer);
+    run.sent = message;
+    run.note = answering ? "Answer sent." : "Message sent.";
     quiet = 0;
+    if (hadFocus) run.ui.el.focus(); // the box it was in hides while the run works
   } catch (error) {
-    run.ui.answerStatus.textContent = `Not sent: ${error.message}`;
+    status.textContent = `Not sent: ${error.message}`;
   } finally {
     run.sending = false;
   }
@@ -255,6 +283,7 @@ async function cancelRun(run) {
   render();
   try {
     applyResult(await bridge.callTool("cancel_agent_run", { run_id: run.id, reason: "Cancelled from the run viewer" }));
+    run.settled = false; // show where it ended
   } catch (error) {
     run.note = `Could not cancel: ${error.message}`;
   }
@@ -280,9 +309,17 @@ function setBanner(message) {
   banner.hidden = !message;
 }
 
+/** When the turn the run waits after ended: its last message, or when the view saw the turn end. */
+function turnEnd(run) {
+  const last = run.timeline.at(-1);
+  const at = last && last.ts ? new Date(last.ts).getTime() : NaN;
+  return Number.isFinite(at) && at >= (run.startedAt || 0) ? at : run.pausedAt || Date.now();
+}
+
+/** From the start to the end of the run, or of the turn it waits after (the clock stops while it waits). */
 function elapsed(run) {
   if (!run.startedAt) return "";
-  const end = run.done ? run.endedAt || run.doneAt || (run.doneAt = Date.now()) : Date.now();
+  const end = run.done ? run.endedAt || run.doneAt || (run.doneAt = Date.now()) : run.turnOver ? turnEnd(run) : Date.now();
   const seconds = Math.max(0, Math.round((end - run.startedAt) / 1000));
   const [hours, minutes] = [Math.floor(seconds / 3600), Math.floor((seconds % 3600) / 60)];
   const mmss = `${String(minutes).padStart(hours ? 2 : 1, "0")}:${String(seconds % 60).padStart(2, "0")}`;
@@ -291,6 +328,7 @@ function elapsed(run) {
 
 function badge(run) {
   if (run.question && !run.done) return ["waiting", "needs input"];
+  if (run.turnOver) return ["waiting", "waiting for input"];
   const status = text(run.status).toLowerCase();
   if (["created", "running", "completed", "failed", "cancelled"].includes(status)) return [status, status];
   return [/input|wait|idle/.test(status) ? "waiting" : "other", status || "unknown"];
@@ -318,12 +356,25 @@ function buildCard(run, compact) {
   ui.questionText = h("p", { class: "question-text" });
   ui.answerBox = h("textarea", { id: `${label}-answer`, rows: 2 });
   ui.answerStatus = h("span", { class: "muted", role: "status" });
-  ui.send = h("button", { type: "button", class: "primary", onclick: () => sendAnswer(run) }, "Send answer");
+  ui.send = h("button", { type: "button", class: "primary",
+    onclick: () => sendInput(run, ui.answerBox, ui.answerStatus) }, "Send answer");
   ui.question = h("section", { class: "question", hidden: true, "aria-label": "Question from the agent" },
     h("h3", {}, "The agent asks"), ui.questionText,
     h("label", { for: `${label}-answer` }, "Your answer"), ui.answerBox, h("div", { class: "row" }, ui.send, ui.answerStatus));
   ui.answerBody = h("div", { class: "answer-body" });
-  ui.answer = h("section", { class: "answer", hidden: true }, h("h3", {}, "Answer"), ui.answerBody);
+  ui.answerHeading = h("h3", {}, "Answer");
+  ui.answer = h("section", { class: "answer", hidden: true }, ui.answerHeading, ui.answerBody);
+  ui.sent = h("p", { class: "sent", hidden: true });
+  // After an answered turn: a follow-up message, sent only on the button's click (the box opens at once in a
+  // single run's view, on request in a fan-out).
+  ui.replyBox = h("textarea", { id: `${label}-reply`, rows: 2 });
+  ui.replyStatus = h("span", { class: "muted", role: "status" });
+  ui.replySend = h("button", { type: "button", class: "primary",
+    onclick: () => sendInput(run, ui.replyBox, ui.replyStatus) }, "Send message");
+  ui.reply = h("details", { class: "reply", hidden: true, open: !compact },
+    h("summary", {}, "Continue the conversation"),
+    h("label", { for: `${label}-reply` }, "Your message"), ui.replyBox,
+    h("div", { class: "row" }, ui.replySend, ui.replyStatus));
   ui.plan = h("ol", { class: "plan", "aria-label": "Plan" });
   ui.workstreams = h("ul", { class: "workstreams", "aria-label": "Workstreams" });
   ui.planSection = h("section", { hidden: true }, h("h3", {}, "Plan"), ui.plan, ui.workstreams);
@@ -337,9 +388,9 @@ function buildCard(run, compact) {
   ui.filesVersion = -1;
   const heading = h("h2", { id: `${label}-h` }, ui.agent, ui.title);
   const body = [ui.planSection, ui.timelineSection, ui.filesSection];
-  ui.el = h("article", { class: "run", "aria-labelledby": `${label}-h`, "data-run-id": run.id },
+  ui.el = h("article", { class: "run", "aria-labelledby": `${label}-h`, "data-run-id": run.id, tabindex: -1 },
     h("header", {}, heading, h("div", { class: "meta" }, ui.badge, ui.elapsed, ui.progress, ui.cancel)),
-    ui.confirm, ui.error, ui.note, ui.question, ui.answer,
+    ui.confirm, ui.error, ui.note, ui.question, ui.sent, ui.answer, ui.reply,
     compact ? h("details", { class: "more" }, h("summary", {}, "Plan, activity and files"), ...body) : h("div", {}, ...body));
   return ui;
 }
@@ -354,6 +405,7 @@ function renderRun(run, compact) {
   ui.badge.className = `badge ${kind}`;
   if (ui.badge.textContent !== label) ui.badge.textContent = label;
   ui.elapsed.textContent = elapsed(run);
+  ui.elapsed.title = run.turnOver ? "Elapsed time until the turn ended" : "Elapsed time";
   const progress = progressOf(run);
   ui.progress.hidden = !progress;
   if (progress) {
@@ -373,7 +425,16 @@ function renderRun(run, compact) {
   ui.question.hidden = !asking;
   ui.questionText.textContent = run.question || "";
   ui.answerBox.setAttribute("aria-label", `Your answer to ${run.agent || "the agent"}`);
-  ui.send.disabled = run.sending;
+  ui.send.disabled = ui.replySend.disabled = run.sending;
+  ui.reply.hidden = !run.turnOver || asking;
+  ui.replyBox.setAttribute("aria-label", `Your message to ${run.agent || "the agent"}`);
+  ui.sent.hidden = !run.sent;
+  ui.sent.textContent = run.sent ? `You: ${run.sent}` : "";
+  // The message sent comes after the answer it replies to, and before the answer of its own turn.
+  if (run.answerOld ? ui.answer.nextSibling !== ui.sent : ui.sent.nextSibling !== ui.answer) {
+    if (run.answerOld) ui.answer.after(ui.sent); else ui.answer.before(ui.sent);
+  }
+  ui.answerHeading.textContent = run.answerOld ? "Previous answer" : "Answer";
   ui.answer.hidden = !run.answer;
   if (run.answer && ui.answerSource !== run.answer) {
     ui.answerSource = run.answer;
@@ -465,12 +526,13 @@ function render() {
     for (const run of list) { const label = badge(run)[1]; counts[label] = (counts[label] || 0) + 1; }
     summary.textContent = `${list.length} runs: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(", ")}`;
   }
-  document.body.dataset.following = String(list.filter((run) => !run.settled).length); // 0: all done and shown
+  // 0: every run is done or waits for input, and is shown as such
+  document.body.dataset.following = String(list.filter((run) => !run.settled || run.sending).length);
   document.body.dataset.rendered = String(++renders);
 }
 
 function tick() {
-  for (const run of runs.values()) if (run.ui && !run.done) run.ui.elapsed.textContent = elapsed(run);
+  for (const run of runs.values()) if (run.ui && !run.done && !run.turnOver) run.ui.elapsed.textContent = elapsed(run);
 }
 
 // -- host context: theme, styles, width ---------------------------------------------------------------------
