@@ -100,7 +100,7 @@ async def _run_all(keys: list[str], sizes: Sizes) -> list[Figure]:
     async with Harness() as harness:
         wanted_shared = [key for key in shared if key in keys]
         if wanted_shared:
-            async with harness.local_service() as svc:
+            async with harness.local_service(callers=sizes.busy_callers + 2) as svc:
                 for key in wanted_shared:
                     figures[key] = await _measure(key, partial(shared[key], harness, svc, sizes))
         if "local_service" in keys:
