@@ -114,6 +114,7 @@ class Service:
 class HttpServer:
     url: str
     pid: int
+    log_path: Path
 
 
 def log(message: str) -> None:
@@ -221,7 +222,7 @@ class Harness:
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"{name} not ready: {procs.tail(log_path)}")
                     await anyio.sleep(0.05)
-            yield HttpServer(url=root + "/mcp", pid=process.pid)
+            yield HttpServer(url=root + "/mcp", pid=process.pid, log_path=log_path)
 
     def bare_server_command(self) -> list[str]:
         """The command of the bare `MCPServer` (stdio; needs `server_env`): the SDK's own floor, as a baseline."""
