@@ -12,6 +12,7 @@ lines to count backend requests.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -39,6 +40,7 @@ CACHE_GAP_SECONDS = 1.2  # longer than the server's task read cache (1 s), so th
 UNCACHED_ROUNDS = 3
 BACKEND_LINE = b"HTTP Request: "  # httpx2's INFO line, one per request to the Agent Runs API
 TIMEOUT = httpx2.Timeout(60.0, connect=30.0)
+FIRST_INTERVAL_SECONDS = 2.0  # the working task's advertised interval, over which the pollers spread their start
 
 
 class _Handle(Result):
@@ -118,7 +120,9 @@ async def _single(mcp: Client, task_ids: list[str], log_path: Path) -> tuple[lis
 
 
 async def _poll(mcp: Client, task_id: str, until: float, latencies: list[float], intervals: list[int]) -> None:
-    """Poll as a client that follows the server's advice does: wait `pollIntervalMs` after each answer."""
+    """Poll as a client that follows the server's advice does: wait `pollIntervalMs` after each answer.
+    Clients start at random points of the first interval, as independent clients do (not all in step)."""
+    await anyio.sleep(random.uniform(0, FIRST_INTERVAL_SECONDS))
     while time.monotonic() < until:
         seconds, task = await _get(mcp, task_id)
         latencies.append(seconds)
