@@ -94,8 +94,9 @@ OPTIONS: tuple[Option, ...] = (
            "a session with no request in flight and no open stream is closed (its client then starts a new one)."),
     Option("caller_sessions", "MCP_AGENTS_CALLER_SESSIONS", None, "16", "HTTP: most sessions one credential "
            "may hold at once; one more is answered 429."),
-    Option("upstream_connections", "MCP_AGENTS_UPSTREAM_CONNECTIONS", None, "100", "Connections to the Agent "
-           "Runs service shared by all callers; at most two thirds of them hold event streams."),
+    Option("upstream_connections", "MCP_AGENTS_UPSTREAM_CONNECTIONS", None, "3000", "Connections to the Agent "
+           "Runs service shared by all callers; at most two thirds of them hold event streams (one per run a "
+           "wait follows), the rest serve requests. Each caller's share is bounded by the two settings below."),
     Option("caller_requests", "MCP_AGENTS_CALLER_REQUESTS", None, "16", "Requests to the Agent Runs service one "
            "credential may have in flight; one more waits up to 30 s for a slot, then fails with a clear error."),
     Option("caller_streams", "MCP_AGENTS_CALLER_STREAMS", None, "16", "Event streams one credential may hold "
@@ -155,7 +156,7 @@ class Settings:
     local_wire: Wire = "seed"
     local_bursts: bool = False
     log_level: str = "warning"
-    upstream_connections: int = 100
+    upstream_connections: int = 3000
     caller_requests: int = 16
     caller_streams: int = 16
     caller_subscriptions: int = 64

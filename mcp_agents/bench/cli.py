@@ -32,6 +32,8 @@ _SIZE_FLAGS: tuple[tuple[str, type, str], ...] = (
     ("fanout_runs", int, "fan-out: runs in one wait, and concurrent HTTP callers"),
     ("fanout_messages", int, "fan-out: messages posted to each run"),
     ("busy_callers", int, "busy replica: concurrent wait_for_agent_runs callers over HTTP, one run each"),
+    ("task_clients", int, "tasks: clients polling one task each at the advertised pollIntervalMs"),
+    ("task_poll_seconds", float, "tasks: seconds the clients poll"),
     ("coldstart_repeat", int, "cold start: spawns per variant"),
     ("messages", int, "local service: messages ingested"),
     ("subscribers", int, "local service: SSE subscribers during ingest"),
@@ -90,17 +92,18 @@ async def _measure(key: str, measure: Callable[[], Awaitable[Figure]]) -> Figure
 
 
 async def _run_all(keys: list[str], sizes: Sizes) -> list[Figure]:
-    from mcp_agents.bench import busy, coldstart, fanout, footprint, overhead, relay, service
+    from mcp_agents.bench import busy, coldstart, fairness, fanout, footprint, overhead, relay, service, tasks
 
     shared: dict[str, Callable[[Harness, Service, Sizes], Awaitable[Figure]]] = {
         "tool_footprint": footprint.measure, "call_overhead": overhead.measure, "relay_latency": relay.measure,
-        "fan_out": fanout.measure, "busy_replica": busy.measure, "cold_start": coldstart.measure,
+        "fan_out": fanout.measure, "busy_replica": busy.measure, "fairness": fairness.measure,
+        "tasks": tasks.measure, "cold_start": coldstart.measure,
     }
     figures: dict[str, Figure] = {}
     async with Harness() as harness:
         wanted_shared = [key for key in shared if key in keys]
         if wanted_shared:
-            async with harness.local_service() as svc:
+            async with harness.local_service(callers=max(sizes.busy_callers, sizes.task_clients) + 2) as svc:
                 for key in wanted_shared:
                     figures[key] = await _measure(key, partial(shared[key], harness, svc, sizes))
         if "local_service" in keys:

@@ -94,21 +94,26 @@ async def post_all(client: AgentRunsClient, posts: Sequence[tuple[str, str]],
 
 
 async def ready_all(client: AgentRunsClient, runs: list[str], taps: Callable[[int], Seen], pulse: Pulse,
-                    seconds: float) -> None:
-    """Post `ready-` markers to every run not yet followed through MCP until all are (bounded)."""
+                    seconds: float, first_attempt: int = 0) -> int:
+    """Post `ready-` markers to every run not yet followed through MCP until all are (bounded).
+
+    Returns the next attempt number: a second `ready_all` over the same runs (e.g. for their direct
+    subscribers) starts from it, so that no marker is ever posted twice."""
     def ready(index: int) -> bool:
         return any(key.startswith(f"ready-{index}-") for key in taps(index).seen)
 
     deadline = time.monotonic() + seconds
-    attempt = 0
+    attempt = first_attempt
     while not all(ready(index) for index in range(len(runs))):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError(f"some runs were never followed through MCP within {seconds:.0f} s")
         missing = [index for index in range(len(runs)) if not ready(index)]
         await post_all(client, [(runs[index], f"ready-{index}-{attempt}") for index in missing])
-        await wait_for(lambda: all(ready(index) for index in range(len(runs))), pulse, min(remaining, 2.0 + attempt))
+        await wait_for(lambda: all(ready(index) for index in range(len(runs))), pulse,
+                       min(remaining, 2.0 + attempt - first_attempt))
         attempt += 1
+    return attempt
 
 
 async def _exercise(client: AgentRunsClient, pid: int, runs: list[str], taps: Callable[[int], Tap], pulse: Pulse,

@@ -8,6 +8,7 @@ Everything lives in one temporary directory, removed at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -28,9 +29,10 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_agents.bench import procs
-from mcp_agents.client import AgentRunsClient
+from mcp_agents.client import AgentRunsClient, UpstreamLimits
 
 READY_SECONDS = 60.0
+BENCH_CONNECTIONS = 10_000
 HTTP_TIMEOUT = httpx2.Timeout(60.0, connect=10.0)
 _ISOLATED_PREFIXES = ("VERTESIA_", "MCP_AGENTS_")
 
@@ -105,12 +107,14 @@ class Service:
     api_key: str
     pid: int
     data_dir: Path
+    caller_keys: tuple[str, ...] = ()  # distinct principals (the keys file), as callers of a shared deployment
 
 
 @dataclass(frozen=True)
 class HttpServer:
     url: str
     pid: int
+    log_path: Path
 
 
 def log(message: str) -> None:
@@ -159,18 +163,26 @@ class Harness:
                              VERTESIA_STS_URL=service.sts_url, **extra)
 
     @asynccontextmanager
-    async def local_service(self, data_dir: Path | None = None) -> AsyncIterator[Service]:
-        """`mcp-agents local` on a free loopback port, on a fresh data directory unless one is given."""
+    async def local_service(self, data_dir: Path | None = None, callers: int = 0) -> AsyncIterator[Service]:
+        """`mcp-agents local` on a free loopback port, on a fresh data directory unless one is given, with
+        `callers` extra principals in a keys file (each caller of a shared deployment has its own credential)."""
         data_dir = data_dir or self.path("local-data")
         ready, log_path = self.path("local-ready.json"), self.path("local.log")
         api_key = "sk-local-bench-" + secrets.token_hex(12)
+        caller_keys = tuple(f"sk-local-caller-{index}-" + secrets.token_hex(12) for index in range(callers))
+        keys_file = self.path("keys.json")
+        keys_file.write_text(json.dumps({"keys": [{"key": key, "id": f"caller-{index}"}
+                                                  for index, key in enumerate(caller_keys)]}), encoding="utf-8")
+        keys_file.chmod(0o600)
         command = procs.python_command("local", "--host", "127.0.0.1", "--port", str(procs.free_port()),
-                                       "--data-dir", str(data_dir), "--ready-file", str(ready))
+                                       "--data-dir", str(data_dir), "--ready-file", str(ready),
+                                       "--keys-file", str(keys_file))
         env = self.base_env(MCP_AGENTS_LOCAL_API_KEY=api_key)  # not on the command line, where `ps` shows it
         async with procs.spawn(command, env=env, log_path=log_path) as process:
             info = await procs.wait_for_file(ready, process, READY_SECONDS, log_path)
             yield Service(base_url=info["base_url"].rstrip("/"), sts_url=info["sts_url"].rstrip("/"),
-                          api_key=api_key, pid=int(info.get("pid") or process.pid), data_dir=data_dir)
+                          api_key=api_key, pid=int(info.get("pid") or process.pid), data_dir=data_dir,
+                          caller_keys=caller_keys)
 
     @asynccontextmanager
     async def http_server(self, service: Service, *args: str, **env: str) -> AsyncIterator[HttpServer]:
@@ -210,7 +222,7 @@ class Harness:
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"{name} not ready: {procs.tail(log_path)}")
                     await anyio.sleep(0.05)
-            yield HttpServer(url=root + "/mcp", pid=process.pid)
+            yield HttpServer(url=root + "/mcp", pid=process.pid, log_path=log_path)
 
     def bare_server_command(self) -> list[str]:
         """The command of the bare `MCPServer` (stdio; needs `server_env`): the SDK's own floor, as a baseline."""
@@ -238,8 +250,20 @@ class Harness:
     def http_client(self, server: HttpServer, http: httpx2.AsyncClient, mode: ConnectMode = "auto") -> Client:
         return Client(streamable_http_client(server.url, http_client=http), cache=None, mode=mode)
 
+
     def api_client(self, service: Service) -> AgentRunsClient:
-        return AgentRunsClient(base_url=service.base_url, api_key=service.api_key, sts_url=service.sts_url)
+        """The bench's own client (creates and posts; its direct SSE subscribers are baselines): a stream per
+        run however many it follows, never the polling a shared server's per-caller share falls back to."""
+        limits = UpstreamLimits(connections=BENCH_CONNECTIONS, caller_requests=BENCH_CONNECTIONS,
+                                caller_streams=BENCH_CONNECTIONS)
+        return AgentRunsClient(base_url=service.base_url, api_key=service.api_key, sts_url=service.sts_url,
+                               limits=limits)
+
+
+def caller_http(transport: httpx2.AsyncBaseTransport, api_key: str, timeout: httpx2.Timeout) -> httpx2.AsyncClient:
+    """An HTTP client sending `api_key` as its bearer over a shared `transport` (one pool for many callers).
+    Never close it: closing a client closes its transport; the transport's owner closes that."""
+    return httpx2.AsyncClient(transport=transport, timeout=timeout, headers={"Authorization": f"Bearer {api_key}"})
 
 
 async def issue_token(service: Service) -> str:

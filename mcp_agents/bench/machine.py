@@ -7,7 +7,7 @@ import os
 import platform
 from typing import Any
 
-MEASURED_PACKAGES = ("mcp-agents", "mcp", "httpx2", "pydantic", "starlette", "uvicorn", "anyio")
+MEASURED_PACKAGES = ("mcp-agent-runs", "mcp", "httpx2", "pydantic", "starlette", "uvicorn", "anyio")
 
 
 def _version(package: str) -> str:

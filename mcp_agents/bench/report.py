@@ -15,8 +15,8 @@ from typing import Any, TextIO
 
 from mcp_agents.bench.stats import Summary
 
-FIGURE_KEYS = ("call_overhead", "relay_latency", "fan_out", "busy_replica", "cold_start", "tool_footprint",
-               "local_service")
+FIGURE_KEYS = ("call_overhead", "relay_latency", "fan_out", "busy_replica", "fairness", "tasks", "cold_start",
+               "tool_footprint", "local_service")
 
 Value = Summary | float | int
 

@@ -13,6 +13,8 @@ class Sizes:
     fanout_runs: int = 100        # fan-out: runs followed by one wait, and concurrent HTTP callers
     fanout_messages: int = 5      # fan-out: messages posted to each run
     busy_callers: int = 1000      # busy replica: concurrent wait_for_agent_runs callers, one run each
+    task_clients: int = 100       # tasks: clients polling one task each at the advertised interval
+    task_poll_seconds: float = 30.0  # tasks: how long they poll
     coldstart_repeat: int = 10    # cold start: spawns per variant
     messages: int = 5000          # local service ingest: messages posted
     subscribers: int = 10         # local service ingest: SSE subscribers that must each get every message
@@ -22,7 +24,8 @@ class Sizes:
     timeout: float = 120.0        # bound on any single wait for delivery
 
 
-QUICK = Sizes(repeat=15, relay_messages=15, fanout_runs=10, fanout_messages=2, busy_callers=10, coldstart_repeat=2,
+QUICK = Sizes(repeat=15, relay_messages=15, fanout_runs=10, fanout_messages=2, busy_callers=10, task_clients=3,
+              task_poll_seconds=3.0, coldstart_repeat=2,
               messages=300, subscribers=10, runs=2000, events=20_000, query_repeat=5, timeout=30.0)
 
 

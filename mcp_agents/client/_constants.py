@@ -43,8 +43,13 @@ history seen, whatever the stream sends is new."""
 USER_AGENT = f"mcp-agents/{__version__}"
 STREAM_MAX_POLL_FAILURES = 60
 """Consecutive failed polls (about five minutes at the default interval) before the stream gives up."""
-POOL_CONNECTIONS = 100
-"""Connections of the pool shared by every credential (two thirds at most hold event streams)."""
+POOL_CONNECTIONS = 3000
+"""Connections of the pool shared by every credential (two thirds at most hold event streams). Large on
+purpose: every followed run holds one event stream for the life of its wait, and a socket to the API
+costs a file descriptor and a few KB, while a cap below the number of waits makes waits queue for a
+connection. Fairness comes from each credential's share (`CALLER_*`), not from a small pool."""
+POOL_KEEPALIVE = 200
+"""Idle connections kept open for reuse (many callers' short requests, without a new TLS handshake each)."""
 CALLER_REQUESTS = 16
 """Requests one credential may have in flight at once."""
 CALLER_STREAMS = 16

@@ -91,7 +91,7 @@ class HttpPool:
             self._client = httpx2.AsyncClient(
                 timeout=httpx2.Timeout(self._timeout, connect=min(self._timeout, C.DEFAULT_CONNECT_TIMEOUT)),
                 limits=httpx2.Limits(max_connections=self.limits.connections,
-                                     max_keepalive_connections=min(self.limits.connections, 20)),
+                                     max_keepalive_connections=min(self.limits.connections, C.POOL_KEEPALIVE)),
                 cookies=cookieless_jar())
         return self._client
 

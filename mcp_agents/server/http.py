@@ -387,9 +387,35 @@ def _health_endpoint(settings: Settings, options: HttpOptions) -> Callable[[Requ
     return healthz
 
 
+def raise_file_limit() -> int:
+    """Lift the soft limit on open files to the hard one and return it.
+
+    Each wait holds two sockets (its caller's request and its event stream to the API); the common
+    soft limit of 1,024 would cap a replica near 500 waits, long before its memory or CPU does.
+    """
+    try:
+        import resource
+    except ImportError:  # not on POSIX: nothing to lift
+        return 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError) as exc:  # some sandboxes refuse: keep the limit we have
+            logger.debug("could not raise the open-file limit: %s", exc)
+    return soft
+
+
 async def serve_http(server: MCPServer[ServerDeps], settings: Settings, options: HttpOptions) -> None:
     """Serve until cancelled (Ctrl-C / SIGTERM stop uvicorn, which runs the shutdown lifespan)."""
     import uvicorn
+
+    files = raise_file_limit()
+    if files and files < 4 * 1024:
+        logger.warning("open-file limit %d: about %d concurrent waits at most (two sockets each); raise "
+                       "`ulimit -n` to serve more", files, files // 2)
 
     app = build_http_app(server, settings, options)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,

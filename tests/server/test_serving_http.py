@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -19,7 +22,7 @@ from mcp_agents.server.deps import ServerDeps
 from mcp_agents.server.http import HttpConfigError, HttpOptions, build_http_app, check_bind, transport_security
 from mcp_agents.settings import OPTIONS, Settings
 from tests.server.serving_helpers import MODES, api_client, serve_with_lifespan
-from tests.support.processes import free_port
+from tests.support.processes import clean_env, free_port, stop
 
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
     "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}
@@ -137,3 +140,35 @@ async def test_a_refused_bearer_is_answered_401_before_any_session(local_service
         assert refused.status_code == 401 and "mcp-session-id" not in refused.headers
         assert 'error="invalid_token"' in refused.headers["www-authenticate"]
         assert "refused this bearer" in refused.text and "VERTESIA" not in refused.text and bearer not in refused.text
+
+
+def test_http_serving_lifts_the_open_file_limit_so_waits_are_not_capped_by_descriptors(tmp_path: Path) -> None:
+    """Each wait holds two sockets: a replica started under the common soft limit must not stop near 500 waits."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = min(256, hard)
+    if hard != resource.RLIM_INFINITY and hard <= low:
+        pytest.skip("the hard open-file limit leaves nothing to lift")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    command = [sys.executable, "-m", "mcp_agents", "serve", "--transport", "http", "--port", str(port)]
+    env = clean_env(VERTESIA_API_KEY="sk-test-not-used", MCP_AGENTS_DATA_DIR=str(tmp_path / "data"))
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                   preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard)))
+    try:
+        deadline = time.monotonic() + CLI_TIMEOUT
+        while True:
+            assert process.poll() is None, log.read_text(errors="replace")[-2000:]
+            try:
+                if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            assert time.monotonic() < deadline, "serve did not answer /healthz"
+            time.sleep(0.05)
+        limits = Path(f"/proc/{process.pid}/limits").read_text()
+        (line,) = [row for row in limits.splitlines() if row.startswith("Max open files")]
+        soft = line.split()[3]
+        assert soft == ("unlimited" if hard == resource.RLIM_INFINITY else str(hard)) or int(soft) > low
+    finally:
+        stop(process)
