@@ -17,21 +17,23 @@ import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 import anyio
 import httpx2
 from mcp import Client
 from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import CallToolResult, Request, RequestParams, Result
-from pydantic import ConfigDict, TypeAdapter
+from mcp.types import CallToolResult
+from pydantic import TypeAdapter
 
 from mcp_agents.bench import procs
 from mcp_agents.bench.harness import Harness, Service, caller_http, log
 from mcp_agents.bench.report import Figure, Line
 from mcp_agents.bench.sizes import Sizes
 from mcp_agents.bench.stats import summarize
+from mcp_agents.server.tasks.modern import TaskIdParams
+from mcp_agents.server.tasks.requests import CancelTask, GetTask, TaskHandle
 
 TASKS = "io.modelcontextprotocol/tasks"
 RAW: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
@@ -43,29 +45,6 @@ TIMEOUT = httpx2.Timeout(60.0, connect=30.0)
 FIRST_INTERVAL_SECONDS = 2.0  # the working task's advertised interval, over which the pollers spread their start
 
 
-class _Handle(Result):
-    model_config = ConfigDict(extra="allow")
-    result_type: Literal["task"] = "task"
-    task_id: str
-    status: str
-
-
-class _TaskIdParams(RequestParams):
-    task_id: str
-
-
-class _GetTask(Request[_TaskIdParams, Literal["tasks/get"]]):
-    method: Literal["tasks/get"] = "tasks/get"
-    params: _TaskIdParams
-    name_param: ClassVar[str | None] = "taskId"
-
-
-class _CancelTask(Request[_TaskIdParams, Literal["tasks/cancel"]]):
-    method: Literal["tasks/cancel"] = "tasks/cancel"
-    params: _TaskIdParams
-    name_param: ClassVar[str | None] = "taskId"
-
-
 class _Requester(ClientExtension):
     """Declares the tasks extension; a task handle resolves at once (its id kept here), the bench polls."""
 
@@ -75,9 +54,9 @@ class _Requester(ClientExtension):
         self.task_ids: list[str] = []
 
     def claims(self) -> Sequence[ResultClaim[Any]]:
-        return [ResultClaim(result_type="task", model=_Handle, resolve=self._resolve)]
+        return [ResultClaim(result_type="task", model=TaskHandle, resolve=self._resolve)]
 
-    async def _resolve(self, handle: _Handle, ctx: ClaimContext) -> CallToolResult:
+    async def _resolve(self, handle: TaskHandle, ctx: ClaimContext) -> CallToolResult:
         self.task_ids.append(handle.task_id)
         return CallToolResult(content=[], structured_content={"runs": []})  # valid for the tool's outputSchema
 
@@ -85,7 +64,7 @@ class _Requester(ClientExtension):
 async def _get(mcp: Client, task_id: str) -> tuple[float, dict[str, Any]]:
     session: Any = mcp.session  # a raw result (dict): the SDK's typing wants a Result model
     started = time.perf_counter()
-    task: dict[str, Any] = await session.send_request(_GetTask(params=_TaskIdParams(task_id=task_id)), RAW)
+    task: dict[str, Any] = await session.send_request(GetTask(params=TaskIdParams(task_id=task_id)), RAW)
     return (time.perf_counter() - started) * 1000, task
 
 
@@ -165,7 +144,7 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
         cpu = procs.cpu_seconds(server.pid) - cpu_before
         for mcp, task_id in zip(mcps, task_ids, strict=True):
             session: Any = mcp.session
-            await session.send_request(_CancelTask(params=_TaskIdParams(task_id=task_id)), RAW)
+            await session.send_request(CancelTask(params=TaskIdParams(task_id=task_id)), RAW)
     figure.lines += [
         Line("one `tasks/get`, uncached (the run read afresh)", "ms", summarize(uncached),
              note=f"{uncached_requests:.1f} backend requests per call (the run, the turn's messages)"),

@@ -8,51 +8,21 @@ through `tasks/update`, and raises `MCPError` on `failed` or `cancelled`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 import anyio
 from mcp import MCPError
 from mcp.client.extension import ClaimContext, ClientExtension, ResultClaim
-from mcp.types import CallToolResult, Request, RequestParams, Result
-from pydantic import ConfigDict, TypeAdapter
+from mcp.types import CallToolResult
+from pydantic import TypeAdapter
+
+from mcp_agents.server.tasks.modern import TaskIdParams, UpdateParams
+from mcp_agents.server.tasks.requests import CancelTask, GetTask, TaskHandle, UpdateTask
 
 TASKS = "io.modelcontextprotocol/tasks"
 Answer = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 RAW: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 POLL_CAP_SECONDS = 0.2  # tests poll faster than the server suggests
-
-
-class TaskHandle(Result):
-    model_config = ConfigDict(extra="allow")
-    result_type: Literal["task"] = "task"
-    task_id: str
-    status: str
-
-
-class TaskIdParams(RequestParams):
-    task_id: str
-
-
-class UpdateParams(TaskIdParams):
-    input_responses: dict[str, Any]
-
-
-class GetTask(Request[TaskIdParams, Literal["tasks/get"]]):
-    method: Literal["tasks/get"] = "tasks/get"
-    params: TaskIdParams
-    name_param: ClassVar[str | None] = "taskId"
-
-
-class UpdateTask(Request[UpdateParams, Literal["tasks/update"]]):
-    method: Literal["tasks/update"] = "tasks/update"
-    params: UpdateParams
-    name_param: ClassVar[str | None] = "taskId"
-
-
-class CancelTask(Request[TaskIdParams, Literal["tasks/cancel"]]):
-    method: Literal["tasks/cancel"] = "tasks/cancel"
-    params: TaskIdParams
-    name_param: ClassVar[str | None] = "taskId"
 
 
 async def get_task(session: Any, task_id: str) -> dict[str, Any]:
