@@ -14,6 +14,7 @@ session cap either.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -100,14 +101,14 @@ class BearerCheck:
         view = deps.views.get(credential_key(bearer)) or new_view(deps, bearer)
         self.asked += 1
         try:
-            if bearer.startswith(API_KEY_PREFIX):
-                await view.credentials.get()  # the token service checks the key; the JWT is kept below
-            else:
-                await view.runs.list(limit=1)
+            # A 403 is a genuine principal without this permission: accepted, its calls get their own 403s.
+            with contextlib.suppress(PermissionDeniedError):
+                if bearer.startswith(API_KEY_PREFIX):
+                    await view.credentials.get()  # the token service checks the key; the JWT is kept below
+                else:
+                    await view.runs.list(limit=1)
         except AuthenticationError:
             return Verdict.REFUSED
-        except PermissionDeniedError:
-            pass  # a genuine principal without this permission: its calls get their own 403s
         except AgentRunsError as exc:
             logger.warning("could not check a caller's bearer with the Agent Runs service: %s", type(exc).__name__)
             return Verdict.UNKNOWN
