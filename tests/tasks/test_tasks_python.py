@@ -192,3 +192,33 @@ async def test_a_read_only_server_reads_tasks_but_neither_answers_nor_cancels(lo
                 with pytest.raises(MCPError, match="read-only"):
                     await write
         assert (await client.runs.retrieve(TaskKeys.from_secret(KEY).open(task_id).run_id)).status == "running"  # type: ignore[union-attr]
+
+
+
+async def test_a_task_answering_a_declined_question_is_read_from_its_own_turn_right_after_the_declined_one(
+        local_service: RunningService) -> None:
+    # Task reads are cached briefly per run and reused by the tasks of later turns. That earlier read still holds
+    # the previous turn (its question, the decline): the answer's task must not end with them.
+    async with api_client(local_service) as client:
+        with anyio.fail_after(STEP_TIMEOUT * 2):
+            async with Client(server(client), extensions=[TasksRequester()]) as mcp:
+                asked = await mcp.session.call_tool("start_agent_run", {
+                    "interaction": "Demo", "data": fast_demo(ask="Which colour?")}, allow_claimed=True)
+                asked_id = asked.task_id  # type: ignore[union-attr]
+                (key,) = (await settle_until(mcp.session, asked_id, "input_required"))["inputRequests"]
+                await update_task(mcp.session, asked_id, {key: {"action": "decline"}})
+                assert (await get_task(mcp.session, asked_id))["status"] == "completed"  # left to the model
+                run_id = TaskKeys.from_secret(KEY).open(asked_id).run_id  # type: ignore[union-attr]
+                answer = await mcp.session.call_tool("send_agent_input", {"run_id": run_id, "message": "green"},
+                                                     allow_claimed=True)
+                asked_again: list[str] = []
+
+                async def record(key: str, request: dict[str, Any]) -> dict[str, Any]:
+                    asked_again.append(request["params"]["message"])
+                    return {"action": "accept", "content": {"answer": "teal"}}
+
+                task = await settle(mcp.session, answer.task_id, record)  # type: ignore[union-attr]
+        assert asked_again == []  # the question answered by this very input is not asked again
+        (run,) = task["result"]["structuredContent"]["runs"]
+        assert run.get("question") is None and "You said: green" in run["answer"]
+        assert run["messages"]["by_type"].get("QUESTION") is None  # only the answer's turn

@@ -226,7 +226,10 @@ class TaskReader:
         self._cache.move_to_end(key)
         while len(self._cache) > CACHE_ENTRIES:
             self._cache.popitem(last=False)
-        return derive(ref, read.run, read.messages)
+        messages = read.messages
+        if read.since < ref.start.since:  # an earlier turn's read: keep what a read from this turn's start returns
+            messages = [m for m in messages if m.timestamp is None or m.timestamp > ref.start.since]
+        return derive(ref, read.run, messages)
 
     def forget(self, credential: str, run_id: str) -> None:
         self._cache.pop((credential, run_id), None)
