@@ -127,11 +127,12 @@ class SessionQuota:
         self._opening: dict[str, int] = {}
 
     def held(self, credential: str) -> int:
+        """Sessions `credential` holds or is opening. Forgets every credential's ended sessions first: a
+        credential that never comes back (a renewed JWT is a new one) must not stay behind."""
         alive = self._alive()
-        sessions = {sid for sid in self._sessions.pop(credential, ()) if sid in alive}
-        if sessions:
-            self._sessions[credential] = sessions
-        return len(sessions) + self._opening.get(credential, 0)
+        self._sessions = {owner: live for owner, sessions in self._sessions.items()
+                          if (live := {sid for sid in sessions if sid in alive})}
+        return len(self._sessions.get(credential, ())) + self._opening.get(credential, 0)
 
     @asynccontextmanager
     async def opening(self, credential: str) -> AsyncIterator[Callable[[str | None], None] | None]:

@@ -110,6 +110,26 @@ async def test_one_credential_holds_at_most_its_share_of_sessions(multi_service:
             assert not (await mcp.call_tool("list_agent_runs", {})).is_error  # 2026-07-28 calls hold no session
 
 
+
+async def test_session_bookkeeping_forgets_credentials_whose_sessions_ended(multi_service: RunningService) -> None:
+    """Every JWT is a credential of its own (a caller's token is renewed hourly): once its sessions end, the
+    per-credential session count must not keep an entry for it, or a long-lived server grows without bound."""
+    port = free_port()
+    settings = team_settings(multi_service, port)
+    options = HttpOptions(auth="required")
+    app = build_http_app(build_server(settings, http=options), settings, options)
+    tokens = [await issue_token(multi_service, KEYS["alice"]) for _ in range(6)]
+    async with serve_with_lifespan(app, port) as root, httpx2.AsyncClient(timeout=STEP_TIMEOUT) as http:
+        for token in tokens:  # each renewed token opens a session, which then ends
+            opened = await open_session(http, root, token)
+            assert opened.status_code == 200
+            ended = await http.delete(f"{root}/mcp", headers={**ACCEPT, "Authorization": f"Bearer {token}",
+                                                              "mcp-session-id": opened.headers["mcp-session-id"]})
+            assert ended.status_code < 300
+        assert (await open_session(http, root, KEYS["bob"])).status_code == 200
+    quota = app.routes[-1].app._sessions  # type: ignore[attr-defined]
+    assert len(quota._sessions) == 1  # bob's live session only; the ended tokens' entries are gone
+
 @asynccontextmanager
 async def cookie_upstream() -> AsyncIterator[tuple[str, list[tuple[str, str | None]]]]:
     """A real upstream that sets a session cookie on every answer and records the cookies it receives."""
