@@ -6,16 +6,9 @@ import builtins
 from collections.abc import Sequence
 
 from mcp_agents.client._paths import segment
-from mcp_agents.client._resource import Resource
+from mcp_agents.client._resource import Resource, many
 from mcp_agents.models import InteractionList, InteractionRef
 from mcp_agents.models.paths import INTERACTION, INTERACTIONS
-
-
-def _many(value: str | Sequence[str] | None) -> list[str] | None:
-    """A multi-valued filter: repeated in the query (`tags=a&tags=b`), as the hosted schema wants."""
-    if value is None:
-        return None
-    return [value] if isinstance(value, str) else [str(item) for item in value]
 
 
 class InteractionsResource(Resource):
@@ -26,8 +19,8 @@ class InteractionsResource(Resource):
                    version: str | None = None, limit: int | None = None,
                    offset: int | None = None) -> builtins.list[InteractionRef]:
         """Interactions matching the filters; `is_agent=True` lists the agents that can be started."""
-        params = {"is_agent": is_agent, "is_tool": is_tool, "name": name, "status": _many(status),
-                  "tags": _many(tags), "version": version, "limit": limit, "offset": offset}
+        params = {"is_agent": is_agent, "is_tool": is_tool, "name": name, "status": many(status),
+                  "tags": many(tags), "version": version, "limit": limit, "offset": offset}
         listed = await self._requester.model(InteractionList, "GET", INTERACTIONS, params=params)
         return listed.root
 
