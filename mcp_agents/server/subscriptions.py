@@ -206,8 +206,7 @@ class RunWatcher:
             return
         entry.uris.discard(uri)
         self.release(entry.credential, resource.run_id)
-        if not entry.uris:
-            self._sessions.pop(_connection_key(session), None)
+        # The entry stays, empty, until the connection closes: its teardown is registered once per connection.
 
     def drop_session(self, session: ServerSession) -> None:
         """Release everything a closed connection subscribed to."""

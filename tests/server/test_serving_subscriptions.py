@@ -185,3 +185,29 @@ async def test_unsubscribing_and_closing_stop_the_follows(local_service: Running
             with anyio.fail_after(STEP_TIMEOUT):  # the ended listen stream released its follow
                 while await followed(observer) != 0:  # noqa: ASYNC110 - polling the server, bounded
                     await anyio.sleep(0.01)
+
+
+async def test_subscribing_again_and_again_on_one_connection_does_not_pile_up_its_teardown(
+        local_service: RunningService) -> None:
+    """A client that subscribes to each run it starts and unsubscribes when it is done, on one long-lived
+    connection: the connection's teardown (which releases its follows) is registered once, not per cycle."""
+    port = free_port()
+    settings = Settings(port=port)
+    async with api_client(local_service) as client:
+        server = build_server(settings, deps=ServerDeps(settings, client))
+
+        @server.tool()
+        def teardown_callbacks(ctx: Context[ServerDeps]) -> int:  # a window on the connection, for this test only
+            return len(ctx.session._connection.exit_stack._exit_callbacks)  # type: ignore[attr-defined]
+
+        async def callbacks(mcp: Client) -> int:
+            return int((await mcp.call_tool("teardown_callbacks", {})).structured_content["result"])  # type: ignore[index]
+
+        run = await client.runs.create(interaction="Echo", data={"task": "x"}, interactive=True)
+        app = build_http_app(server, settings, HttpOptions())
+        async with serve_with_lifespan(app, port) as root, Client(f"{root}/mcp", mode="legacy") as mcp:
+            before = await callbacks(mcp)
+            for _ in range(5):
+                await mcp.subscribe_resource(f"agent-run://{run.id}")
+                await mcp.unsubscribe_resource(f"agent-run://{run.id}")
+            assert await callbacks(mcp) <= before + 1
