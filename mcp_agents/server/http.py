@@ -323,7 +323,7 @@ async def _peek_initialize(receive: Receive) -> tuple[Receive, bool]:
 
     try:
         request = json.loads(body) if len(body) <= PEEK_BYTES else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep: the transport answers the parse error
         request = None
     return replay, isinstance(request, dict) and request.get("method") == "initialize"
 

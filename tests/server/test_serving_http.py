@@ -172,3 +172,15 @@ def test_http_serving_lifts_the_open_file_limit_so_waits_are_not_capped_by_descr
         assert soft == ("unlimited" if hard == resource.RLIM_INFINITY else str(hard)) or int(soft) > low
     finally:
         stop(process)
+
+
+async def test_a_deeply_nested_body_from_an_accepted_caller_gets_a_parse_error_not_a_500(
+        local_service: RunningService) -> None:
+    """The bearer gate peeks at a session-opening body: nesting too deep for the JSON parser must reach the
+    transport, which answers a JSON-RPC parse error, rather than escape the gate as a 500 with a traceback."""
+    async with http_server(local_service) as root, \
+            httpx2.AsyncClient(base_url=root, headers={"Authorization": f"Bearer {local_service.api_key}"},
+                               timeout=30) as http:
+        answer = await http.post("/mcp", content=b"[" * 60_000, headers=HEADERS)
+        assert 400 <= answer.status_code < 500 and "error" in answer.json()
+        assert (await http.post("/mcp", json=INITIALIZE, headers=HEADERS)).status_code == 200  # still serving
