@@ -114,6 +114,7 @@ class RunWatcher:
         self._per_credential: Counter[str] = Counter()
         self._refs: dict[FollowKey, int] = {}
         self._scopes: dict[FollowKey, anyio.CancelScope] = {}
+        self._starting: dict[FollowKey, anyio.Event] = {}
         self._sessions: dict[int, _SessionSubscription] = {}
 
     @classmethod
@@ -150,16 +151,30 @@ class RunWatcher:
                                                "retry later or unsubscribe from finished runs")
             self._per_credential[credential] += 1
         self._refs[key] = self._refs.get(key, 0) + 1
-        if key in self._scopes:
-            return
-        scope = anyio.CancelScope()
-        self._scopes[key] = scope  # reserved before the await: a concurrent acquire shares this follow
-        follower = _Follower(self, client, credential, run_id)
         try:
-            await follower.baseline()
+            while (starting := self._starting.get(key)) is not None:
+                await starting.wait()  # another acquire reads the baseline: share its follow, or retry if it failed
+            if key not in self._scopes and key in self._refs:
+                await self._start(client, key)
         except BaseException:
             self.release(credential, run_id)
             raise
+
+    async def _start(self, client: AgentRunsClient, key: FollowKey) -> None:
+        """Read the baseline, then start the follow; concurrent acquires of `key` wait for the outcome."""
+        scope = anyio.CancelScope()
+        self._scopes[key] = scope  # a release meanwhile cancels it (the follow then ends at once)
+        starting = self._starting[key] = anyio.Event()
+        follower = _Follower(self, client, *key)
+        try:
+            await follower.baseline()
+        except BaseException:
+            if self._scopes.get(key) is scope:
+                del self._scopes[key]
+            raise
+        finally:
+            del self._starting[key]
+            starting.set()
         self._tg.start_soon(self._follow, follower, key, scope)
 
     def release(self, credential: str, run_id: str) -> None:

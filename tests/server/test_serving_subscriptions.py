@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-from mcp import Client
+from mcp import Client, MCPError
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
@@ -13,7 +13,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.subscriptions import ResourceUpdated, ServerEvent
 from mcp.types import ResourceUpdatedNotification
 
-from mcp_agents.client import AgentRunsClient
+from mcp_agents.client import AgentRunsClient, RetryPolicy
 from mcp_agents.local import RunningService
 from mcp_agents.server.app import build_server
 from mcp_agents.server.deps import ServerDeps, credential_key, server_deps
@@ -27,7 +27,10 @@ from tests.server.serving_helpers import (
     mcp_client,
     serve_with_lifespan,
 )
+from tests.support.fault_proxy import FaultProxy
 from tests.support.processes import free_port
+
+NO_RETRY = RetryPolicy(max_retries=0)
 
 
 async def waiting_demo(client: AgentRunsClient) -> str:
@@ -211,3 +214,43 @@ async def test_subscribing_again_and_again_on_one_connection_does_not_pile_up_it
                 await mcp.subscribe_resource(f"agent-run://{run.id}")
                 await mcp.unsubscribe_resource(f"agent-run://{run.id}")
             assert await callbacks(mcp) <= before + 1
+
+
+async def test_subscribing_twice_at_once_while_the_first_read_of_the_run_fails_still_follows_it(
+        local_service: RunningService) -> None:
+    """Two subscriptions to one run arrive together (the run and its messages); the read that starts the
+    follow fails once (a real proxy answers 503s). The subscription that did not fail must be followed:
+    it may not be acknowledged and then left without a follow, or announce nothing for the rest of its life."""
+    seen = Seen()
+
+    async def on_message(message: Any) -> None:
+        notification = getattr(message, "root", message)
+        if isinstance(notification, ResourceUpdatedNotification):
+            seen.add(str(notification.params.uri))
+
+    async with api_client(local_service) as direct, FaultProxy(local_service.sts_url) as proxy, \
+            AgentRunsClient(base_url=proxy.url + "/api/v1", api_key=local_service.api_key,
+                            sts_url=local_service.sts_url, retry_policy=NO_RETRY) as client, \
+            mcp_client(client, "legacy", message_handler=on_message) as mcp:
+        run_id = await waiting_demo(direct)
+        uris = [f"agent-run://{run_id}", f"agent-run://{run_id}/messages"]
+        proxy.set_delay(0.3)  # both subscriptions are in flight while the first read is
+        proxy.fail_next(1, status=503, path_contains=f"/agents/{run_id}")
+        outcomes: dict[str, bool] = {}
+
+        async def subscribe(uri: str) -> None:
+            try:
+                await mcp.subscribe_resource(uri)
+                outcomes[uri] = True
+            except MCPError:
+                outcomes[uri] = False
+
+        with anyio.fail_after(STEP_TIMEOUT):
+            async with anyio.create_task_group() as group:
+                for uri in uris:
+                    group.start_soon(subscribe, uri)
+        proxy.reset()
+        assert any(outcomes.values()), outcomes
+        await direct.communication.send_signal(run_id, "UserInput", {"message": "yes"})
+        await seen.until(f"agent-run://{run_id}/messages")  # a follow announces the new messages
+        await direct.runs.terminate(run_id)
