@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import anyio
+import httpx2
 
 from mcp_agents.client import _constants as C
 from mcp_agents.client.errors import CallerBusyError
@@ -42,6 +43,11 @@ class UpstreamLimits:
     def pool_streams(self) -> int:
         """Streams of all callers together: two thirds of the pool, the rest is kept for requests."""
         return max(1, self.connections * 2 // 3)
+
+    def http_limits(self) -> httpx2.Limits:
+        """The connection pool's own limits: `connections`, of which `POOL_KEEPALIVE` kept alive when idle."""
+        return httpx2.Limits(max_connections=self.connections,
+                             max_keepalive_connections=min(self.connections, C.POOL_KEEPALIVE))
 
 
 class StreamSlot:

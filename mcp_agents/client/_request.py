@@ -90,8 +90,7 @@ class HttpPool:
         if self._client is None:
             self._client = httpx2.AsyncClient(
                 timeout=httpx2.Timeout(self._timeout, connect=min(self._timeout, C.DEFAULT_CONNECT_TIMEOUT)),
-                limits=httpx2.Limits(max_connections=self.limits.connections,
-                                     max_keepalive_connections=min(self.limits.connections, C.POOL_KEEPALIVE)),
+                limits=self.limits.http_limits(),
                 cookies=cookieless_jar())
         return self._client
 

@@ -20,7 +20,8 @@ import anyio
 import anyio.to_thread
 import httpx2
 
-from mcp_agents.client import AgentRunsClient
+from mcp_agents.client import AgentRunsClient, UpstreamLimits
+from mcp_agents.client._client import upstream_limits
 from mcp_agents.client.errors import APIConnectionError, safe_url
 from mcp_agents.models.paths import API_PREFIX
 from mcp_agents.server.deps import ServerDeps
@@ -67,14 +68,15 @@ class EmbeddedStart:
 class StartGate(httpx2.AsyncBaseTransport):
     """The client's transport: holds each request until the service is up (the real transport is built then)."""
 
-    def __init__(self, start: EmbeddedStart) -> None:
+    def __init__(self, start: EmbeddedStart, limits: UpstreamLimits) -> None:
         self._start = start
+        self._limits = limits
         self._inner: httpx2.AsyncHTTPTransport | None = None
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         await self._start.wait(request)
         if self._inner is None:
-            self._inner = httpx2.AsyncHTTPTransport()
+            self._inner = httpx2.AsyncHTTPTransport(limits=self._limits.http_limits())
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -125,11 +127,13 @@ async def embedded_backend(settings: Settings) -> AsyncIterator[ServerDeps]:
             start.finish("it stopped")
 
     timeout = httpx2.Timeout(settings.timeout, connect=min(settings.timeout, CONNECT_SECONDS))
+    limits = upstream_limits(settings)
     async with (
         anyio.create_task_group() as group,
-        httpx2.AsyncClient(transport=StartGate(start), timeout=timeout) as http,
+        httpx2.AsyncClient(transport=StartGate(start, limits), timeout=timeout) as http,
         AgentRunsClient(base_url=service.base_url, api_key=service.api_key, sts_url=service.sts_url,
-                        api_version=settings.api_version, timeout=settings.timeout, http_client=http) as client,
+                        api_version=settings.api_version, timeout=settings.timeout, http_client=http,
+                        limits=limits) as client,
     ):
         if sock is not None:
             group.start_soon(serve, sock)

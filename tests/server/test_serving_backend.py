@@ -11,6 +11,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from mcp_agents.client._client import upstream_limits
 from mcp_agents.local import RunningService
 from mcp_agents.local.store import DB_FILE
 from mcp_agents.server.app import build_server
@@ -109,3 +110,17 @@ async def test_a_team_deployment_without_a_credential_uses_each_callers_bearer_r
     assert not (tmp_path / "embedded").exists()
     assert not any("embedded local service" in record.getMessage() for record in caplog.records)
     assert not any(local_service.api_key in record.getMessage() for record in caplog.records)
+
+
+async def test_the_embedded_service_is_reached_within_the_configured_upstream_limits(tmp_path: Path) -> None:
+    """MCP_AGENTS_UPSTREAM_CONNECTIONS and the per-credential shares apply to the embedded service as to a
+    remote one (an HTTP server on the embedded service also serves callers with their own keys)."""
+    settings = Settings.load({"MCP_AGENTS_DATA_DIR": str(tmp_path / "data"), "MCP_AGENTS_UPSTREAM_CONNECTIONS": "300",
+                              "MCP_AGENTS_CALLER_STREAMS": "40", "MCP_AGENTS_CALLER_REQUESTS": "24"})
+    async with open_backend(settings) as deps:
+        assert deps.local is not None
+        assert deps.client._pool.limits == upstream_limits(settings)  # the shares (a window for this test)
+        run = await deps.client.runs.create(interaction="Echo", data={"task": "hi"}, interactive=False)
+        assert (await deps.client.runs.retrieve(run.id)).id == run.id
+        transport = deps.client._pool.client._transport._inner  # the pool behind the start gate
+        assert transport._pool._max_connections == 300
