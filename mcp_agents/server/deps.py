@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from mcp_agents.server.subscriptions import RunWatcher
 
 API_KEY_PREFIX = "sk-"
-# Views per caller credential kept so an exchanged JWT is reused across a caller's requests.
-MAX_CREDENTIAL_VIEWS = 128
+# Views per caller credential kept so an exchanged JWT is reused across a caller's requests. A view is about
+# 2 KB; the bound is above the default session cap (1,000), so that callers taking turns on a team server
+# do not evict each other's views and re-exchange their keys on every call.
+MAX_CREDENTIAL_VIEWS = 4096
 
 
 @dataclass

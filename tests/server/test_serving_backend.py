@@ -124,3 +124,16 @@ async def test_the_embedded_service_is_reached_within_the_configured_upstream_li
         assert (await deps.client.runs.retrieve(run.id)).id == run.id
         transport = deps.client._pool.client._transport._inner  # the pool behind the start gate
         assert transport._pool._max_connections == 300
+
+
+async def test_a_shared_server_keeps_each_active_callers_view_so_keys_are_not_exchanged_on_every_call(
+        local_service: RunningService) -> None:
+    """A caller's view holds the JWT its `sk-` key was exchanged for. With a few hundred callers taking turns
+    (a team server holds up to MCP_AGENTS_MAX_SESSIONS sessions), each must keep its view: a view dropped
+    between two of its calls costs the caller a new key exchange on every call."""
+    settings = Settings.load({"VERTESIA_API_KEY": local_service.api_key, "VERTESIA_API_URL": local_service.base_url,
+                              "VERTESIA_STS_URL": local_service.sts_url})
+    async with open_backend(settings) as deps:
+        bearers = [f"sk-caller-{index:04d}-0123456789" for index in range(300)]
+        views = [client_with(deps, bearer) for bearer in bearers]
+        assert all(client_with(deps, bearer) is view for bearer, view in zip(bearers, views, strict=True))
