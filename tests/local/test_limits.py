@@ -5,15 +5,16 @@ clear 4xx (never a 500) that leaves the keep-alive connection usable."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
 import pytest
 
-from mcp_agents.local import RunningService
+from mcp_agents.local import LocalServiceConfig, RunningService, run_local_service
 from mcp_agents.local.limits import MAX_JSON_DEPTH
-from tests.local.helpers import RawConnection, wait_status
+from tests.local.helpers import RawConnection, issue_token, wait_status
 
 JSON = {"Content-Type": "application/json"}
 
@@ -181,3 +182,31 @@ async def test_chunked_bodies_are_refused_while_they_stream_in(local_service: Ru
     assert (await api.get(f"/agents/{run_id}/artifacts/big.bin")).status_code == 404
     await api.delete(f"/agents/{run_id}")
     await wait_status(api, run_id, {"cancelled"})
+
+
+async def test_the_hosted_wire_checks_the_schema_within_the_same_limits(tmp_path: Path) -> None:
+    """Strict validation reads the body first: it must refuse what the handlers refuse, the same way."""
+    config = LocalServiceConfig(data_dir=tmp_path / "data", heartbeat_seconds=0.2, wire="hosted")
+    async with run_local_service(config) as service:
+        token = await issue_token(service, service.api_key)
+        auth = f"Authorization: Bearer {token}\r\n"
+        for headers in (auth, ""):  # nor is a stranger's body buffered before the 401
+            connection = await RawConnection.open(service.port)
+            try:
+                await connection.send(f"POST /api/v1/agents HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+                                      "Content-Type: application/json\r\nContent-Length: 300000000\r\n\r\n".encode())
+                status, answer_headers, _ = await connection.response()  # no byte of the body was sent
+                assert status == 413 and answer_headers.get("connection") == "close"
+            finally:
+                await connection.close()
+        connection = await RawConnection.open(service.port)
+        try:
+            body = ("[" * 100_000 + "]" * 100_000).encode()
+            status, _, answer = await connection.request("POST", "/api/v1/agents", body,
+                                                         {"Authorization": f"Bearer {token}", **JSON})
+            assert status == 400 and "nested deeper" in json.loads(answer)["message"], answer
+            status, _, answer = await connection.request("POST", "/api/v1/agents", b'{"interaction": NaN}',
+                                                         {"Authorization": f"Bearer {token}", **JSON})
+            assert status == 400 and "finite" in json.loads(answer)["message"], answer
+        finally:
+            await connection.close()
