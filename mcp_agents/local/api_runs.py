@@ -262,6 +262,6 @@ async def post_update(request: Request) -> JSONResponse:
     if body.workstream_id and body.workstream_id != "main":
         item["w"] = body.workstream_id
     if body.timestamp is not None:
-        item["ts"] = body.timestamp  # the producer's clock, as the hosted service keeps it
+        item["ts"] = int(body.timestamp)  # the producer's clock, as the hosted service keeps it
     await services.runtime.post(run_id, [item])
     return JSONResponse({"success": True}, status_code=201 if services.wire.hosted else 200)

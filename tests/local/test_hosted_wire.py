@@ -136,3 +136,15 @@ async def test_the_seed_wire_stays_the_default(tmp_path: Path) -> None:
         messages = (await http.get(f"/agents/{run_id}/updates")).json()["messages"]
         plans = [message for message in messages if message["t"] == "PLAN"]  # Echo may finish before or after
         assert len(plans) == 1 and "wri" in plans[0]
+
+
+async def test_updates_take_what_the_published_payload_allows(hosted: httpx2.AsyncClient) -> None:
+    """`timestamp` is a number and `workflow_run_id` a published field: neither is refused."""
+    run_id = await _echo(hosted, interactive=True)
+    await wait_message(hosted, run_id, type_code(MessageType.IDLE))
+    workflow_run_id = (await hosted.get(f"/agents/{run_id}/updates")).json()["messages"][0].get("wri", "wf")
+    posted = await hosted.post(f"/agents/{run_id}/updates", json={
+        "type": 2, "message": "plan", "timestamp": 4_102_444_800_000.5, "workflow_run_id": str(workflow_run_id)})
+    assert posted.status_code == 201, posted.text
+    messages = (await hosted.get(f"/agents/{run_id}/updates")).json()["messages"]
+    assert messages[-1] == {"t": 2, "m": "plan", "ts": 4_102_444_800_000}

@@ -210,3 +210,15 @@ async def test_the_hosted_wire_checks_the_schema_within_the_same_limits(tmp_path
             assert status == 400 and "finite" in json.loads(answer)["message"], answer
         finally:
             await connection.close()
+
+
+async def test_a_producer_stamp_is_a_time_every_read_can_render(api: httpx2.AsyncClient) -> None:
+    """A stamp the service could not write as a date (after 9999) would break every read of the run; one at
+    0 would be stored where no read (`since` 0 or more) finds it."""
+    run_id = await started(api)
+    for stamp in (2**53, 253_402_300_800_000, 0):
+        answer = await api.post(f"/agents/{run_id}/updates", json={"message": "late", "timestamp": stamp})
+        assert answer.status_code in (400, 422) and "timestamp" in answer.json()["message"], (stamp, answer.text)
+    latest = await api.post(f"/agents/{run_id}/updates", json={"message": "last", "timestamp": 253_402_300_799_999})
+    assert latest.status_code == 200, latest.text
+    await assert_readable(api, run_id)
