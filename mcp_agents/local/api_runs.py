@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import re
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -185,13 +186,17 @@ def encode_cursor(value: int, seq: int) -> str:
     return base64.urlsafe_b64encode(f"{int(value)}.{int(seq)}".encode()).decode().rstrip("=")
 
 
+_CURSOR = re.compile(r"(-?[0-9]{1,15})\.([0-9]{1,18})")  # a time in ms and a row id, both SQLite integers
+
+
 def decode_cursor(cursor: str) -> tuple[int, int]:
     try:
-        value, _, seq = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(".")
-        return int(value), int(seq)
+        found = _CURSOR.fullmatch(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except (ValueError, UnicodeDecodeError):
-        raise ServiceError(400, "cursor is not one this service returned; omit it to start from the "
-                                "first page") from None
+        found = None
+    if found is None:
+        raise ServiceError(400, "cursor is not one this service returned; omit it to start from the first page")
+    return int(found[1]), int(found[2])
 
 
 async def get_run(request: Request) -> JSONResponse:

@@ -7,6 +7,7 @@ by default.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 from collections.abc import AsyncIterator
@@ -84,8 +85,10 @@ async def test_list_pages_with_a_keyset_cursor_that_new_runs_do_not_shift(hosted
     assert seen == created[::-1]
     run = (await hosted.get(f"/agents/{created[0]}")).json()
     assert run["run_kind"] == "agent" and run["run_type"] == "autonomous" and "environment" not in run
-    bad = await hosted.get("/agents", params={"cursor": "not-a-cursor"})
-    assert bad.status_code == 400 and "cursor" in bad.json()["message"]
+    forged = [base64.urlsafe_b64encode(text.encode()).decode() for text in ("9" * 25 + ".1", "1." + "9" * 25)]
+    for cursor in ("not-a-cursor", *forged):
+        bad = await hosted.get("/agents", params={"cursor": cursor})
+        assert bad.status_code == 400 and "cursor" in bad.json()["message"], bad.text
 
 
 async def test_uploads_go_to_a_signed_url_that_allows_that_path_only(hosted: httpx2.AsyncClient) -> None:
