@@ -17,6 +17,7 @@ LIST_MAX_LIMIT = 200
 WRITE_BATCH_MAX = 512  # jobs committed together by the single writer
 READERS_MAX = 4  # read connections (and worker threads reading) at once; each holds its own page cache
 LAST_TS_CACHE_MAX = 10_000  # runs whose last message timestamp the writer keeps in memory
+SIGNAL_QUEUE_MAX = 1000  # signals a run has not read yet; beyond, a 429
 SUBSCRIBER_QUEUE_MAX = 50_000  # a slower SSE client is dropped (it resumes with `since`)
 NOTIFY_ATTEMPTS = 3
 NOTIFY_TIMEOUT_SECONDS = 5.0  # one attempt as a whole: resolve, connect, send, read the status line

@@ -13,8 +13,9 @@ import httpx2
 import pytest
 
 from mcp_agents.local import LocalServiceConfig, RunningService, run_local_service
+from mcp_agents.local.config import SIGNAL_QUEUE_MAX
 from mcp_agents.local.limits import MAX_JSON_DEPTH
-from tests.local.helpers import RawConnection, issue_token, wait_status
+from tests.local.helpers import RawConnection, client, issue_token, wait_status
 
 JSON = {"Content-Type": "application/json"}
 
@@ -222,3 +223,20 @@ async def test_a_producer_stamp_is_a_time_every_read_can_render(api: httpx2.Asyn
     latest = await api.post(f"/agents/{run_id}/updates", json={"message": "last", "timestamp": 253_402_300_799_999})
     assert latest.status_code == 200, latest.text
     await assert_readable(api, run_id)
+
+
+async def test_signals_a_run_does_not_read_are_bounded(tmp_path: Path) -> None:
+    """Signals wait in memory until the interaction reads them: a run that never does holds a bounded number."""
+    config = LocalServiceConfig(data_dir=tmp_path / "data", interactions=("tests.local.plugin:DEAF",))
+    async with (run_local_service(config) as service,
+                client(service, await issue_token(service, service.api_key)) as api):
+        run_id = (await api.post("/agents", json={"interaction": "Deaf"})).json()["id"]
+        statuses = []
+        with anyio.fail_after(120):
+            for _ in range(SIGNAL_QUEUE_MAX + 1):
+                answer = await api.post(f"/agents/{run_id}/signal/Nudge", json={"n": 1})
+                statuses.append(answer.status_code)
+        assert statuses[:-1] == [200] * SIGNAL_QUEUE_MAX
+        assert statuses[-1] == 429 and "signals" in answer.json()["message"], answer.text
+        await api.delete(f"/agents/{run_id}")
+        await wait_status(api, run_id, {"cancelled"})
