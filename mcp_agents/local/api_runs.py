@@ -16,6 +16,7 @@ from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.keys import Principal
 from mcp_agents.local.sse import parse_since
 from mcp_agents.models import RUN_STATUSES, CreateAgentRunRequest, PostUpdateRequest, parse_type
+from mcp_agents.models.runs import RunConfig
 
 if TYPE_CHECKING:
     import sqlite3
@@ -120,10 +121,22 @@ def run_filters(request: Request, principal: Principal) -> tuple[list[str], list
     return where, args
 
 
+def _fields_we_act_on(payload: Any) -> Any:
+    """A create body the published schema accepted, without what the local service has no use for (model
+    options, skills, denylists, a `started_by`): the request model refuses unknown fields, the schema does not."""
+    if not isinstance(payload, dict):
+        return payload
+    out = {name: value for name, value in payload.items() if name in CreateAgentRunRequest.model_fields}
+    if isinstance(out.get("config"), dict):
+        out["config"] = {name: value for name, value in out["config"].items() if name in RunConfig.model_fields}
+    return out
+
+
 async def create_run(request: Request) -> JSONResponse:
     services = services_of(request)
     principal = services.tokens.authenticate(request)
-    body = CreateAgentRunRequest.model_validate(await read_json(request))
+    payload = await read_json(request)
+    body = CreateAgentRunRequest.model_validate(_fields_we_act_on(payload) if services.wire.hosted else payload)
     run = await services.runtime.create(principal.id, body)
     return JSONResponse(services.wire.run(run))
 

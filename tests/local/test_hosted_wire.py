@@ -151,3 +151,17 @@ async def test_updates_take_what_the_published_payload_allows(hosted: httpx2.Asy
     assert posted.status_code == 201, posted.text
     messages = (await hosted.get(f"/agents/{run_id}/updates")).json()["messages"]
     assert messages[-1] == {"t": 2, "m": "plan", "ts": 4_102_444_800_000}
+
+
+async def test_a_run_takes_every_field_the_published_payload_allows(hosted: httpx2.AsyncClient) -> None:
+    """Fields the local service has no use for (model options, skills, denylists) are published: not refused."""
+    answer = await hosted.post("/agents", json={
+        "interaction": "Echo", "data": {"task": "hi"}, "interactive": False,
+        "config": {"environment": "env-1", "model": "m", "do_validate": True, "prompt_cache_key": "k"},
+        "initial_skills": ["s"], "excluded_tools": ["t"], "disabled_mcp_collections": ["c"],
+        "schedule_id": "sched", "started_by": "user:someone-else"})
+    assert answer.status_code == 200, answer.text
+    run = answer.json()
+    assert run["config"] == {"environment": "env-1", "model": "m"}
+    assert run["started_by"] != "user:someone-else"  # the caller owns the run, whatever the body says
+    await wait_status(hosted, run["id"], {"completed"})
