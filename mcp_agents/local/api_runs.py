@@ -115,10 +115,29 @@ def run_filters(request: Request, principal: Principal) -> tuple[list[str], list
     if query.get("started_by"):
         where.append("r.started_by = ?")
         args.append(query["started_by"])
+    if query.get("id"):
+        where.append("r.id = ?")
+        args.append(query["id"])
     if query.get("since"):
         where.append("r.started_at > ?")
         args.append(records.parse_time(query["since"], "since"))
+    if query.get("until"):
+        where.append("r.started_at <= ?")
+        args.append(records.parse_time(query["until"], "until"))
     return where, args
+
+
+# What every local run is, as the hosted wire describes it (`wire.hosted_run`): a filter for anything else
+# matches nothing, and local runs have no schedule
+_HOSTED_KINDS = {"run_kind": {"agent"}, "type": {"api"}, "run_type": {"autonomous"}}
+
+
+def hosted_filters(request: Request) -> list[str]:
+    """The published list filters on what the local service runs (all autonomous agent runs started by API)."""
+    query = request.query_params
+    excluded = bool(query.get("schedule_id")) or any(
+        (wanted := set(query.getlist(name))) and not wanted & kinds for name, kinds in _HOSTED_KINDS.items())
+    return ["0 = 1"] if excluded else []
 
 
 def _fields_we_act_on(payload: Any) -> Any:
@@ -154,6 +173,7 @@ async def list_runs(request: Request) -> JSONResponse:
         raise ServiceError(400, "order must be asc or desc")
     where, args = run_filters(request, principal)
     if services.wire.hosted:
+        where += hosted_filters(request)
         return JSONResponse(await _keyset_page(services, request, where, args, sort, order, limit, offset))
     clause = " AND ".join(where)
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 
@@ -165,3 +166,23 @@ async def test_a_run_takes_every_field_the_published_payload_allows(hosted: http
     assert run["config"] == {"environment": "env-1", "model": "m"}
     assert run["started_by"] != "user:someone-else"  # the caller owns the run, whatever the body says
     await wait_status(hosted, run["id"], {"completed"})
+
+
+async def test_the_list_applies_every_published_filter(hosted: httpx2.AsyncClient) -> None:
+    """A filter the service left out would answer runs the caller excluded."""
+    first = await _echo(hosted)
+    await anyio.sleep(0.01)  # a later millisecond: `until` the first's start excludes the second
+    second = await _echo(hosted)
+
+    async def listed(**params: object) -> list[str]:
+        answer = await hosted.get("/agents", params=params)  # type: ignore[arg-type]
+        assert answer.status_code == 200, answer.text
+        return [run["id"] for run in answer.json()["items"]]
+
+    assert await listed(id=first) == [first]
+    started = (await hosted.get(f"/agents/{first}")).json()["started_at"]
+    assert await listed(until=started) == [first] and await listed(until="2000-01-01T00:00:00Z") == []
+    assert set(await listed(run_kind="agent", run_type="autonomous", type="api")) == {first, second}
+    for params in ({"run_kind": "process"}, {"run_type": "supervised"}, {"type": "schedule"},
+                   {"schedule_id": "nightly"}):
+        assert await listed(**params) == [], params
