@@ -24,6 +24,7 @@ from starlette.responses import Response
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.limits import MAX_JSON_BODY_BYTES, parse_json, read_body
 from mcp_agents.models.hosted import DOCUMENT_URI, document, hosted_path
+from mcp_agents.models.hosted import operation as published_operation
 from mcp_agents.models.paths import API_VERSION
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -68,7 +69,7 @@ def _kind(schema: dict[str, Any]) -> str:
 @cache
 def _operation(method: str, template: str) -> _Operation | None:
     path = hosted_path(template)
-    operation = document()["paths"].get(path, {}).get(method.lower())
+    operation = published_operation(method, template)
     if operation is None:
         return None
     parameters = []
