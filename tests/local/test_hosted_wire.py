@@ -186,3 +186,7 @@ async def test_the_list_applies_every_published_filter(hosted: httpx2.AsyncClien
     for params in ({"run_kind": "process"}, {"run_type": "supervised"}, {"type": "schedule"},
                    {"schedule_id": "nightly"}):
         assert await listed(**params) == [], params
+    found = await hosted.get("/agents/search", params={"run_type": "supervised"})
+    assert found.status_code == 200 and found.json()["hits"] == [], found.text
+    found = await hosted.get("/agents/search", params={"run_type": "autonomous", "until": started})
+    assert [hit["id"] for hit in found.json()["hits"]] == [first]
