@@ -35,10 +35,23 @@ async def read_json(request: Request) -> Any:
     return limits.parse_json(body) if body.strip() else {}
 
 
+def accepts_gzip(header: str) -> bool:
+    """Whether an `Accept-Encoding` names gzip with a weight above 0 (`gzip;q=0` refuses it)."""
+    for item in header.lower().split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip() != "gzip":
+            continue
+        weight = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+        try:
+            return float(weight) > 0
+        except ValueError:
+            return False
+    return False
+
+
 def gzipped(request: Request, response: Response) -> Response:
     """The answer gzip-encoded when the caller accepts it, as the hosted service sends `/updates`."""
-    accepted = request.headers.get("accept-encoding", "")
-    if "gzip" not in accepted.lower():
+    if not accepts_gzip(request.headers.get("accept-encoding", "")):
         return response
     body = gzip.compress(bytes(response.body), compresslevel=5)
     headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}

@@ -69,8 +69,9 @@ async def test_updates_take_integer_codes_and_answer_compact_gzipped_messages(ho
         messages = json.loads(gzip.decompress(b"".join([chunk async for chunk in raw.aiter_raw()])))["messages"]
     assert {"t": 2, "m": "plan", "w": "w"}.items() <= messages[-1].items()
     assert all(isinstance(item["t"], int) and "wri" not in item for item in messages)
-    plain = await hosted.get(f"/agents/{run_id}/updates", headers={"Accept-Encoding": "identity"})
-    assert "content-encoding" not in plain.headers and plain.json()["messages"] == messages
+    for refusing in ("identity", "gzip;q=0, identity", "gzip; q=0.0"):  # q=0: "not acceptable" (RFC 9110)
+        plain = await hosted.get(f"/agents/{run_id}/updates", headers={"Accept-Encoding": refusing})
+        assert "content-encoding" not in plain.headers and plain.json()["messages"] == messages, refusing
 
 
 async def test_list_pages_with_a_keyset_cursor_that_new_runs_do_not_shift(hosted: httpx2.AsyncClient) -> None:
