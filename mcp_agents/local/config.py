@@ -19,6 +19,7 @@ READERS_MAX = 4  # read connections (and worker threads reading) at once; each h
 LAST_TS_CACHE_MAX = 10_000  # runs whose last message timestamp the writer keeps in memory
 SIGNAL_QUEUE_MAX = 1000  # signals a run has not read yet; beyond, a 429
 SUBSCRIBER_QUEUE_MAX = 50_000  # a slower SSE client is dropped (it resumes with `since`)
+SUBSCRIBER_QUEUE_BYTES_MAX = 64 * 1024 * 1024  # ...also when its waiting frames hold this much
 NOTIFY_ATTEMPTS = 3
 NOTIFY_TIMEOUT_SECONDS = 5.0  # one attempt as a whole: resolve, connect, send, read the status line
 NOTIFY_WORKERS = 4  # webhook deliveries in flight at once (asyncio tasks, no threads)

@@ -85,6 +85,7 @@ async def _events(subscription: Subscription, history: list[tuple[int, dict[str,
             chunk: list[bytes] = []
             item: Frame | None = first
             while item is not None:
+                subscription.queued_bytes -= len(item.data)
                 if item is END or item is CLOSED:
                     if chunk:
                         yield b"".join(chunk)
