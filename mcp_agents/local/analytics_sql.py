@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mcp_agents.local.keys import Principal
-from mcp_agents.local.records import MAX_MS, MIN_MS, parse_time
+from mcp_agents.local.records import MIN_MS, parse_time
 from mcp_agents.models import AnalyticsQuery
+from mcp_agents.models.messages import MAX_MS
 
 DIMENSIONS = {"model": "e.model", "environment": "e.environment_id", "tool": "e.tool_name",
               "toolType": "e.tool_type", "agent": "e.interaction_id", "errorType": "e.error_type"}

@@ -150,7 +150,7 @@ async def ingest_events(request: Request) -> JSONResponse:
 async def search_runs(request: Request) -> JSONResponse:
     services = services_of(request)
     principal = services.tokens.authenticate(request)
-    found = await search.search(services.store, request, principal)
+    found = await search.search(services.store, request, principal, services.wire.hosted)
     if services.wire.hosted:
         found["hits"] = [hosted_hit(hit) for hit in found["hits"]]
     return JSONResponse(found)

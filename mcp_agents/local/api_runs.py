@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import re
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -15,6 +16,7 @@ from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.keys import Principal
 from mcp_agents.local.sse import parse_since
 from mcp_agents.models import RUN_STATUSES, CreateAgentRunRequest, PostUpdateRequest, parse_type
+from mcp_agents.models.runs import RunConfig
 
 if TYPE_CHECKING:
     import sqlite3
@@ -33,10 +35,23 @@ async def read_json(request: Request) -> Any:
     return limits.parse_json(body) if body.strip() else {}
 
 
+def accepts_gzip(header: str) -> bool:
+    """Whether an `Accept-Encoding` names gzip with a weight above 0 (`gzip;q=0` refuses it)."""
+    for item in header.lower().split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip() != "gzip":
+            continue
+        weight = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+        try:
+            return float(weight) > 0
+        except ValueError:
+            return False
+    return False
+
+
 def gzipped(request: Request, response: Response) -> Response:
     """The answer gzip-encoded when the caller accepts it, as the hosted service sends `/updates`."""
-    accepted = request.headers.get("accept-encoding", "")
-    if "gzip" not in accepted.lower():
+    if not accepts_gzip(request.headers.get("accept-encoding", "")):
         return response
     body = gzip.compress(bytes(response.body), compresslevel=5)
     headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
@@ -113,16 +128,47 @@ def run_filters(request: Request, principal: Principal) -> tuple[list[str], list
     if query.get("started_by"):
         where.append("r.started_by = ?")
         args.append(query["started_by"])
+    if query.get("id"):
+        where.append("r.id = ?")
+        args.append(query["id"])
     if query.get("since"):
         where.append("r.started_at > ?")
         args.append(records.parse_time(query["since"], "since"))
+    if query.get("until"):
+        where.append("r.started_at <= ?")
+        args.append(records.parse_time(query["until"], "until"))
     return where, args
+
+
+# What every local run is, as the hosted wire describes it (`wire.hosted_run`): a filter for anything else
+# matches nothing, and local runs have no schedule
+_HOSTED_KINDS = {"run_kind": {"agent"}, "type": {"api"}, "run_type": {"autonomous"}}
+
+
+def hosted_filters(request: Request) -> list[str]:
+    """The published list filters on what the local service runs (all autonomous agent runs started by API)."""
+    query = request.query_params
+    excluded = bool(query.get("schedule_id")) or any(
+        (wanted := set(query.getlist(name))) and not wanted & kinds for name, kinds in _HOSTED_KINDS.items())
+    return ["0 = 1"] if excluded else []
+
+
+def _fields_we_act_on(payload: Any) -> Any:
+    """A create body the published schema accepted, without what the local service has no use for (model
+    options, skills, denylists, a `started_by`): the request model refuses unknown fields, the schema does not."""
+    if not isinstance(payload, dict):
+        return payload
+    out = {name: value for name, value in payload.items() if name in CreateAgentRunRequest.model_fields}
+    if isinstance(out.get("config"), dict):
+        out["config"] = {name: value for name, value in out["config"].items() if name in RunConfig.model_fields}
+    return out
 
 
 async def create_run(request: Request) -> JSONResponse:
     services = services_of(request)
     principal = services.tokens.authenticate(request)
-    body = CreateAgentRunRequest.model_validate(await read_json(request))
+    payload = await read_json(request)
+    body = CreateAgentRunRequest.model_validate(_fields_we_act_on(payload) if services.wire.hosted else payload)
     run = await services.runtime.create(principal.id, body)
     return JSONResponse(services.wire.run(run))
 
@@ -140,6 +186,7 @@ async def list_runs(request: Request) -> JSONResponse:
         raise ServiceError(400, "order must be asc or desc")
     where, args = run_filters(request, principal)
     if services.wire.hosted:
+        where += hosted_filters(request)
         return JSONResponse(await _keyset_page(services, request, where, args, sort, order, limit, offset))
     clause = " AND ".join(where)
 
@@ -185,13 +232,17 @@ def encode_cursor(value: int, seq: int) -> str:
     return base64.urlsafe_b64encode(f"{int(value)}.{int(seq)}".encode()).decode().rstrip("=")
 
 
+_CURSOR = re.compile(r"(-?[0-9]{1,15})\.([0-9]{1,18})")  # a time in ms and a row id, both SQLite integers
+
+
 def decode_cursor(cursor: str) -> tuple[int, int]:
     try:
-        value, _, seq = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(".")
-        return int(value), int(seq)
+        found = _CURSOR.fullmatch(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except (ValueError, UnicodeDecodeError):
-        raise ServiceError(400, "cursor is not one this service returned; omit it to start from the "
-                                "first page") from None
+        found = None
+    if found is None:
+        raise ServiceError(400, "cursor is not one this service returned; omit it to start from the first page")
+    return int(found[1]), int(found[2])
 
 
 async def get_run(request: Request) -> JSONResponse:
@@ -262,6 +313,6 @@ async def post_update(request: Request) -> JSONResponse:
     if body.workstream_id and body.workstream_id != "main":
         item["w"] = body.workstream_id
     if body.timestamp is not None:
-        item["ts"] = body.timestamp  # the producer's clock, as the hosted service keeps it
+        item["ts"] = int(body.timestamp)  # the producer's clock, as the hosted service keeps it
     await services.runtime.post(run_id, [item])
     return JSONResponse({"success": True}, status_code=201 if services.wire.hosted else 200)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from mcp_agents.local.config import SUBSCRIBER_QUEUE_MAX
+from mcp_agents.local.config import SUBSCRIBER_QUEUE_BYTES_MAX, SUBSCRIBER_QUEUE_MAX
 from mcp_agents.local.records import SEQ
 
 
@@ -48,6 +48,7 @@ class Subscription:
         self.bus = bus
         self.run_id = run_id
         self.queue: asyncio.Queue[Frame] = asyncio.Queue()
+        self.queued_bytes = 0  # of the frames in `queue`: the reader subtracts what it takes
         self.dropped = False
 
     def __enter__(self) -> Subscription:
@@ -82,12 +83,15 @@ class Bus:
             self._put(subs, [sse_frame(message, self.encode) for message in messages])
 
     def _put(self, subs: set[Subscription], frames: list[Frame]) -> None:
+        size = sum(len(frame.data) for frame in frames)
         for sub in list(subs):
-            if sub.queue.qsize() + len(frames) > SUBSCRIBER_QUEUE_MAX:
+            if (sub.queue.qsize() + len(frames) > SUBSCRIBER_QUEUE_MAX
+                    or sub.queued_bytes + size > SUBSCRIBER_QUEUE_BYTES_MAX):
                 sub.dropped = True  # too slow: it is closed and resumes with `since`
                 sub.queue.put_nowait(CLOSED)
                 self.unsubscribe(sub)
                 continue
+            sub.queued_bytes += size
             for frame in frames:
                 sub.queue.put_nowait(frame)
 

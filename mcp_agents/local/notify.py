@@ -4,9 +4,10 @@ Webhooks never hold what serves requests: deliveries wait in a bounded queue (th
 kept, new ones dropped with a warning when it is full), `NOTIFY_WORKERS` asyncio tasks send them
 over their own sockets (no worker threads), and each attempt is bounded as a whole by
 `NOTIFY_TIMEOUT_SECONDS`. A target's host is resolved at send time and refused when any of its
-addresses is loopback, private, link-local, multicast or otherwise not globally routable (loopback
-is allowed when `allow_loopback` is set, for local development); the connection goes to the
-address that was checked, so a second DNS answer cannot slip in, and redirects are not followed
+addresses is loopback, private, link-local, multicast or otherwise not globally routable, also as
+the IPv4 inside an IPv6 one (mapped, 6to4, Teredo, NAT64, IPv4-compatible); loopback is allowed
+when `allow_loopback` is set, for local development. The connection goes to the address that was
+checked, so a second DNS answer cannot slip in, and redirects are not followed
 (a 3xx answer is final). Literal internal addresses, in any form (`127.1`, `0x7f000001`,
 `[::ffff:127.0.0.1]`), are already refused when the run is created.
 """
@@ -42,12 +43,23 @@ class WebhookRefused(Exception):
     """The target is not a public address: never retried."""
 
 
+# IPv6 ranges that reach the IPv4 address in their last 32 bits: NAT64 (RFC 6052) and the deprecated
+# IPv4-compatible addresses; a NAT64 gateway forwards to private IPv4 networks as readily as to public ones
+_LAST_32_EMBED_IPV4 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: local use only, never a public target
+
+
 def refusal(address: IPAddress, allow_loopback: bool) -> str | None:
     """Why a webhook may not go to `address`, or None when it may."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if embedded is None and not (address.is_loopback or address.is_unspecified) and any(
+                address in network for network in _LAST_32_EMBED_IPV4):
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
         if embedded is not None:
             return refusal(embedded, allow_loopback)
+        if address in _LOCAL_NAT64:
+            return f"{address} is a local-use NAT64 address; webhooks go to public addresses only"
     if address.is_loopback:
         return None if allow_loopback else f"{address} is a loopback address ({ALLOW_HINT})"
     if address.is_multicast or address.is_unspecified or not address.is_global:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mcp_agents.local.errors import ServiceError
+from mcp_agents.models.messages import MAX_MS  # 9999-12-31T23:59:59.999Z
 
 if TYPE_CHECKING:
     from mcp_agents.local.keys import Principal
@@ -40,7 +41,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Times the service accepts: years 1 through 9999 (what ISO 8601 and `iso` can write). Refused at the
 # write and in queries, so that no stored time breaks a report or a run's rendering.
 MIN_MS = -62_135_596_800_000  # 0001-01-01T00:00:00.000Z
-MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 def iso(ms: int | None) -> str | None:

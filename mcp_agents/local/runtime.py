@@ -23,7 +23,7 @@ import anyio.to_thread
 from mcp_agents.local import records
 from mcp_agents.local.artifacts import ArtifactFiles
 from mcp_agents.local.bus import Bus
-from mcp_agents.local.config import SHUTDOWN_TIMEOUT_SECONDS
+from mcp_agents.local.config import SHUTDOWN_TIMEOUT_SECONDS, SIGNAL_QUEUE_MAX
 from mcp_agents.local.context import ActiveRun, LocalRunContext
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.interactions.base import Interaction, InteractionError, InteractionRegistry, Mode, Signal
@@ -181,6 +181,9 @@ class Runtime:
         active = self._active.get(row["id"])
         if active is None:
             raise ServiceError(409, f"agent run {row['id']} is not executing; retry in a moment")
+        if active.signals.qsize() >= SIGNAL_QUEUE_MAX:  # each may hold a body of up to 8 MiB
+            raise ServiceError(429, f"agent run {row['id']} has {SIGNAL_QUEUE_MAX} signals it has not read yet; "
+                                    "retry once it has read some")
         active.signals.put_nowait(Signal(name, payload))
 
     def query(self, row: sqlite3.Row, name: str) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 
 from mcp_agents.local import records
-from mcp_agents.local.api_runs import int_param, multi_param, run_filters
+from mcp_agents.local.api_runs import hosted_filters, int_param, multi_param, run_filters
 from mcp_agents.local.config import LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT
 from mcp_agents.local.keys import Principal
 from mcp_agents.local.store import Store
@@ -46,10 +46,12 @@ def _hit(row: sqlite3.Row, score: float) -> dict[str, Any]:
     return {"score": score, **{key: run[key] for key in keys if key in run}}
 
 
-async def search(store: Store, request: Request, principal: Principal) -> dict[str, Any]:
+async def search(store: Store, request: Request, principal: Principal, hosted: bool = False) -> dict[str, Any]:
     limit = int_param(request, "limit", LIST_DEFAULT_LIMIT, 1, LIST_MAX_LIMIT)
     offset = int_param(request, "offset", 0, 0, 10_000_000)
     where, args = run_filters(request, principal)
+    if hosted:
+        where += hosted_filters(request)
     _csv_filter(request, "tags", where, args)
     _csv_filter(request, "categories", where, args)
     match = fts_query(request.query_params.get("query", ""))

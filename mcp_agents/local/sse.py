@@ -1,11 +1,12 @@
 """`GET /agents/{id}/stream`: Server-Sent Events of a run's messages.
 
 Subscribe first, then read the history, so nothing committed in between is missed; live
-messages stored before the last one sent (by row id: a millisecond may hold several) are
-skipped. `skipHistory=true` replays only what is newer than `since` (nothing without `since`).
-A `: ping` comment goes out every heartbeat interval; the stream ends after the run's final
-message (or at once for a finished run). Frames already queued are written together, one chunk
-per wake-up, so a burst costs one socket write.
+messages stored no later than the history's newest row (by row id: a millisecond may hold
+several, and a producer's stamp may be older than rows before it) are skipped.
+`skipHistory=true` replays only what is newer than `since` (nothing without `since`). A `: ping`
+comment goes out every heartbeat interval; the stream ends after the run's final message (or at
+once for a finished run). Frames already queued are written together, one chunk per wake-up, so
+a burst costs one socket write.
 """
 
 from __future__ import annotations
@@ -63,9 +64,9 @@ def parse_since(raw: str | None) -> int:
 async def _events(subscription: Subscription, history: list[tuple[int, dict[str, Any]]], since: int,
                   finished: bool, heartbeat: float, encode: Callable[[dict[str, Any]], str]) -> AsyncIterator[bytes]:
     with subscription:
-        last = 0  # the stored order (row id) of the last message sent: several may share a millisecond
+        last = 0  # the highest row id sent (the history is in time order, and a producer's stamp may be older)
         for seq, message in history:
-            last = seq
+            last = max(last, seq)
             yield sse_frame(message, encode, seq).data
         if finished:
             return
@@ -84,6 +85,7 @@ async def _events(subscription: Subscription, history: list[tuple[int, dict[str,
             chunk: list[bytes] = []
             item: Frame | None = first
             while item is not None:
+                subscription.queued_bytes -= len(item.data)
                 if item is END or item is CLOSED:
                     if chunk:
                         yield b"".join(chunk)

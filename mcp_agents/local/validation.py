@@ -9,7 +9,6 @@ Parameters the document does not declare are left to the handler, as the hosted 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
@@ -23,7 +22,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcp_agents.local.errors import ServiceError
+from mcp_agents.local.limits import MAX_JSON_BODY_BYTES, parse_json, read_body
 from mcp_agents.models.hosted import DOCUMENT_URI, document, hosted_path
+from mcp_agents.models.hosted import operation as published_operation
 from mcp_agents.models.paths import API_VERSION
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -68,7 +69,7 @@ def _kind(schema: dict[str, Any]) -> str:
 @cache
 def _operation(method: str, template: str) -> _Operation | None:
     path = hosted_path(template)
-    operation = document()["paths"].get(path, {}).get(method.lower())
+    operation = published_operation(method, template)
     if operation is None:
         return None
     parameters = []
@@ -139,17 +140,17 @@ def check_query(request: Request, operation: _Operation) -> None:
 
 
 async def check_body(request: Request, operation: _Operation) -> None:
+    """Read within the handler's limits (bounded while it streams in; finite, bounded nesting), before
+    anything else: the handler then reads the same bytes."""
     if operation.body is None:
         return
-    raw = await request.body()  # Starlette keeps it: the handler reads the same bytes
+    raw = await read_body(request, MAX_JSON_BODY_BYTES)
+    request._body = raw  # what Starlette's `Request.body` keeps: the handler's `read_body` streams it again
     if not raw.strip():
         if operation.body_required:
             raise ServiceError(400, f"this request needs a JSON body ({SCHEMA} requires one)")
         return
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise ServiceError(400, f"the request body is not valid JSON ({SCHEMA})") from None
+    data = parse_json(raw)
     errors = list(operation.body.iter_errors(data))
     if errors:
         raise _refuse("body", errors)

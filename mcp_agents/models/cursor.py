@@ -63,7 +63,7 @@ class Cursor:
             raise CursorError(_HELP)
         text = value.strip()
         ts_text, sep, seen_text = text.partition(SEPARATOR)
-        if not ts_text.isdigit() or (sep and not seen_text.isdigit()) or not ts_text.isascii():
+        if not text.isascii() or not ts_text.isdigit() or (sep and not seen_text.isdigit()):
             raise CursorError(_HELP)
         seen = int(seen_text) if sep else None
         return cls(int(ts_text), seen)

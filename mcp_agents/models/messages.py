@@ -14,6 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# The latest time a service can write as an ISO 8601 date (9999-12-31T23:59:59.999Z), in epoch ms
+MAX_MS = 253_402_300_799_999
+
 
 class MessageType(StrEnum):
     SYSTEM = "SYSTEM"
@@ -192,8 +195,12 @@ class PostUpdateRequest(BaseModel):
     message: str = Field(default="", max_length=1_000_000)
     details: Any = None
     workstream_id: str | None = Field(default=None, max_length=256)
-    timestamp: int | None = Field(default=None, ge=0, le=2**53,
-                                  description="The producer's own stamp (epoch ms); several messages may share one.")
+    # a number, as the published schema has it; after epoch 0 (reads take messages after `since` >= 0)
+    timestamp: int | float | None = Field(default=None, gt=0, le=MAX_MS,
+                                          description="The producer's own stamp (epoch ms); several messages "
+                                                      "may share one.")
+    workflow_run_id: str | None = Field(default=None, description="Published, and ignored: a run has one "
+                                                                  "workflow run at a time.")
 
 
 class PostUpdateResponse(BaseModel):

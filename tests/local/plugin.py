@@ -27,3 +27,20 @@ class ShoutV1(Shout):
 
 
 INTERACTIONS = [Shout, ShoutV1()]
+
+
+class Deaf:
+    """Works until it is terminated and never reads a signal."""
+
+    name = "Deaf"
+    version = "1"
+    description = "Never reads signals."
+    resumable = False
+
+    async def run(self, ctx: RunContext) -> Any:
+        await ctx.post("THOUGHT", "busy")
+        while True:
+            await ctx.sleep_ms(60_000)
+
+
+DEAF = [Deaf]

@@ -7,11 +7,13 @@ by default.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 
@@ -67,8 +69,9 @@ async def test_updates_take_integer_codes_and_answer_compact_gzipped_messages(ho
         messages = json.loads(gzip.decompress(b"".join([chunk async for chunk in raw.aiter_raw()])))["messages"]
     assert {"t": 2, "m": "plan", "w": "w"}.items() <= messages[-1].items()
     assert all(isinstance(item["t"], int) and "wri" not in item for item in messages)
-    plain = await hosted.get(f"/agents/{run_id}/updates", headers={"Accept-Encoding": "identity"})
-    assert "content-encoding" not in plain.headers and plain.json()["messages"] == messages
+    for refusing in ("identity", "gzip;q=0, identity", "gzip; q=0.0"):  # q=0: "not acceptable" (RFC 9110)
+        plain = await hosted.get(f"/agents/{run_id}/updates", headers={"Accept-Encoding": refusing})
+        assert "content-encoding" not in plain.headers and plain.json()["messages"] == messages, refusing
 
 
 async def test_list_pages_with_a_keyset_cursor_that_new_runs_do_not_shift(hosted: httpx2.AsyncClient) -> None:
@@ -84,8 +87,10 @@ async def test_list_pages_with_a_keyset_cursor_that_new_runs_do_not_shift(hosted
     assert seen == created[::-1]
     run = (await hosted.get(f"/agents/{created[0]}")).json()
     assert run["run_kind"] == "agent" and run["run_type"] == "autonomous" and "environment" not in run
-    bad = await hosted.get("/agents", params={"cursor": "not-a-cursor"})
-    assert bad.status_code == 400 and "cursor" in bad.json()["message"]
+    forged = [base64.urlsafe_b64encode(text.encode()).decode() for text in ("9" * 25 + ".1", "1." + "9" * 25)]
+    for cursor in ("not-a-cursor", *forged):
+        bad = await hosted.get("/agents", params={"cursor": cursor})
+        assert bad.status_code == 400 and "cursor" in bad.json()["message"], bad.text
 
 
 async def test_uploads_go_to_a_signed_url_that_allows_that_path_only(hosted: httpx2.AsyncClient) -> None:
@@ -136,3 +141,53 @@ async def test_the_seed_wire_stays_the_default(tmp_path: Path) -> None:
         messages = (await http.get(f"/agents/{run_id}/updates")).json()["messages"]
         plans = [message for message in messages if message["t"] == "PLAN"]  # Echo may finish before or after
         assert len(plans) == 1 and "wri" in plans[0]
+
+
+async def test_updates_take_what_the_published_payload_allows(hosted: httpx2.AsyncClient) -> None:
+    """`timestamp` is a number and `workflow_run_id` a published field: neither is refused."""
+    run_id = await _echo(hosted, interactive=True)
+    await wait_message(hosted, run_id, type_code(MessageType.IDLE))
+    workflow_run_id = (await hosted.get(f"/agents/{run_id}/updates")).json()["messages"][0].get("wri", "wf")
+    posted = await hosted.post(f"/agents/{run_id}/updates", json={
+        "type": 2, "message": "plan", "timestamp": 4_102_444_800_000.5, "workflow_run_id": str(workflow_run_id)})
+    assert posted.status_code == 201, posted.text
+    messages = (await hosted.get(f"/agents/{run_id}/updates")).json()["messages"]
+    assert messages[-1] == {"t": 2, "m": "plan", "ts": 4_102_444_800_000}
+
+
+async def test_a_run_takes_every_field_the_published_payload_allows(hosted: httpx2.AsyncClient) -> None:
+    """Fields the local service has no use for (model options, skills, denylists) are published: not refused."""
+    answer = await hosted.post("/agents", json={
+        "interaction": "Echo", "data": {"task": "hi"}, "interactive": False,
+        "config": {"environment": "env-1", "model": "m", "do_validate": True, "prompt_cache_key": "k"},
+        "initial_skills": ["s"], "excluded_tools": ["t"], "disabled_mcp_collections": ["c"],
+        "schedule_id": "sched", "started_by": "user:someone-else"})
+    assert answer.status_code == 200, answer.text
+    run = answer.json()
+    assert run["config"] == {"environment": "env-1", "model": "m"}
+    assert run["started_by"] != "user:someone-else"  # the caller owns the run, whatever the body says
+    await wait_status(hosted, run["id"], {"completed"})
+
+
+async def test_the_list_applies_every_published_filter(hosted: httpx2.AsyncClient) -> None:
+    """A filter the service left out would answer runs the caller excluded."""
+    first = await _echo(hosted)
+    await anyio.sleep(0.01)  # a later millisecond: `until` the first's start excludes the second
+    second = await _echo(hosted)
+
+    async def listed(**params: object) -> list[str]:
+        answer = await hosted.get("/agents", params=params)  # type: ignore[arg-type]
+        assert answer.status_code == 200, answer.text
+        return [run["id"] for run in answer.json()["items"]]
+
+    assert await listed(id=first) == [first]
+    started = (await hosted.get(f"/agents/{first}")).json()["started_at"]
+    assert await listed(until=started) == [first] and await listed(until="2000-01-01T00:00:00Z") == []
+    assert set(await listed(run_kind="agent", run_type="autonomous", type="api")) == {first, second}
+    for params in ({"run_kind": "process"}, {"run_type": "supervised"}, {"type": "schedule"},
+                   {"schedule_id": "nightly"}):
+        assert await listed(**params) == [], params
+    found = await hosted.get("/agents/search", params={"run_type": "supervised"})
+    assert found.status_code == 200 and found.json()["hits"] == [], found.text
+    found = await hosted.get("/agents/search", params={"run_type": "autonomous", "until": started})
+    assert [hit["id"] for hit in found.json()["hits"]] == [first]

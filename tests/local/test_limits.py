@@ -5,15 +5,17 @@ clear 4xx (never a 500) that leaves the keep-alive connection usable."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
 import pytest
 
-from mcp_agents.local import RunningService
+from mcp_agents.local import LocalServiceConfig, RunningService, run_local_service
+from mcp_agents.local.config import SIGNAL_QUEUE_MAX
 from mcp_agents.local.limits import MAX_JSON_DEPTH
-from tests.local.helpers import RawConnection, wait_status
+from tests.local.helpers import RawConnection, client, issue_token, wait_status
 
 JSON = {"Content-Type": "application/json"}
 
@@ -181,3 +183,60 @@ async def test_chunked_bodies_are_refused_while_they_stream_in(local_service: Ru
     assert (await api.get(f"/agents/{run_id}/artifacts/big.bin")).status_code == 404
     await api.delete(f"/agents/{run_id}")
     await wait_status(api, run_id, {"cancelled"})
+
+
+async def test_the_hosted_wire_checks_the_schema_within_the_same_limits(tmp_path: Path) -> None:
+    """Strict validation reads the body first: it must refuse what the handlers refuse, the same way."""
+    config = LocalServiceConfig(data_dir=tmp_path / "data", heartbeat_seconds=0.2, wire="hosted")
+    async with run_local_service(config) as service:
+        token = await issue_token(service, service.api_key)
+        auth = f"Authorization: Bearer {token}\r\n"
+        for headers in (auth, ""):  # nor is a stranger's body buffered before the 401
+            connection = await RawConnection.open(service.port)
+            try:
+                await connection.send(f"POST /api/v1/agents HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+                                      "Content-Type: application/json\r\nContent-Length: 300000000\r\n\r\n".encode())
+                status, answer_headers, _ = await connection.response()  # no byte of the body was sent
+                assert status == 413 and answer_headers.get("connection") == "close"
+            finally:
+                await connection.close()
+        connection = await RawConnection.open(service.port)
+        try:
+            body = ("[" * 100_000 + "]" * 100_000).encode()
+            status, _, answer = await connection.request("POST", "/api/v1/agents", body,
+                                                         {"Authorization": f"Bearer {token}", **JSON})
+            assert status == 400 and "nested deeper" in json.loads(answer)["message"], answer
+            status, _, answer = await connection.request("POST", "/api/v1/agents", b'{"interaction": NaN}',
+                                                         {"Authorization": f"Bearer {token}", **JSON})
+            assert status == 400 and "finite" in json.loads(answer)["message"], answer
+        finally:
+            await connection.close()
+
+
+async def test_a_producer_stamp_is_a_time_every_read_can_render(api: httpx2.AsyncClient) -> None:
+    """A stamp the service could not write as a date (after 9999) would break every read of the run; one at
+    0 would be stored where no read (`since` 0 or more) finds it."""
+    run_id = await started(api)
+    for stamp in (2**53, 253_402_300_800_000, 0):
+        answer = await api.post(f"/agents/{run_id}/updates", json={"message": "late", "timestamp": stamp})
+        assert answer.status_code in (400, 422) and "timestamp" in answer.json()["message"], (stamp, answer.text)
+    latest = await api.post(f"/agents/{run_id}/updates", json={"message": "last", "timestamp": 253_402_300_799_999})
+    assert latest.status_code == 200, latest.text
+    await assert_readable(api, run_id)
+
+
+async def test_signals_a_run_does_not_read_are_bounded(tmp_path: Path) -> None:
+    """Signals wait in memory until the interaction reads them: a run that never does holds a bounded number."""
+    config = LocalServiceConfig(data_dir=tmp_path / "data", interactions=("tests.local.plugin:DEAF",))
+    async with (run_local_service(config) as service,
+                client(service, await issue_token(service, service.api_key)) as api):
+        run_id = (await api.post("/agents", json={"interaction": "Deaf"})).json()["id"]
+        statuses = []
+        with anyio.fail_after(120):
+            for _ in range(SIGNAL_QUEUE_MAX + 1):
+                answer = await api.post(f"/agents/{run_id}/signal/Nudge", json={"n": 1})
+                statuses.append(answer.status_code)
+        assert statuses[:-1] == [200] * SIGNAL_QUEUE_MAX
+        assert statuses[-1] == 429 and "signals" in answer.json()["message"], answer.text
+        await api.delete(f"/agents/{run_id}")
+        await wait_status(api, run_id, {"cancelled"})

@@ -88,6 +88,10 @@ async def wait_log(caplog: pytest.LogCaptureFixture, text: str, hook: Hook) -> N
     "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://10.0.0.8/", "http://192.168.1.1/", "http://172.16.0.1/",
     "http://169.254.169.254/latest/meta-data/", "http://100.64.0.1/", "http://0.0.0.0/", "http://[fe80::1]/",
     "http://[fd00::1]/", "https://224.0.0.1/", "http://a b/", "http://host\r\nX: y/",
+    # IPv4 inside IPv6: a NAT64 gateway (64:ff9b::/96, local-use 64:ff9b:1::/48) or an IPv4-compatible route
+    # reaches the IPv4 address it embeds
+    "http://[64:ff9b::a9fe:a9fe]/", "http://[64:ff9b::a00:8]/", "http://[64:ff9b::7f00:1]/",
+    "http://[64:ff9b:1::a00:8]/", "http://[::a00:8]/", "http://[::7f00:1]/",
 ])
 async def test_internal_and_malformed_targets_are_refused_at_create(api: httpx2.AsyncClient, url: str) -> None:
     answer = await api.post("/agents", json={"interaction": "Echo", "notify_endpoints": [url]})

@@ -30,7 +30,8 @@ def test_wire_form_round_trips() -> None:
     assert Cursor(17, 3).since == 16  # counted: one millisecond early, then skip three
 
 
-@pytest.mark.parametrize("bad", [-1, "x", "1:x", "1:", ":2", "-1:2", "1.5", True, 1.5, "١٢", "9" * 41])
+@pytest.mark.parametrize("bad", [-1, "x", "1:x", "1:", ":2", "-1:2", "1.5", True, 1.5, "١٢", "9" * 41,
+                                 "1:²", "1:\u0661"])
 def test_foreign_cursors_are_refused_with_help(bad: object) -> None:
     with pytest.raises(CursorError, match="opaque string a previous result returned"):
         Cursor.parse(bad)
