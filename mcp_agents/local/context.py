@@ -56,6 +56,8 @@ class LocalRunContext:
         return await self.post_many([Post(type, message, details, workstream)])
 
     async def post_many(self, messages: Sequence[Post]) -> int:
+        if not messages:
+            raise ValueError("post_many needs at least one message")
         stored = await self._runtime.post(self.run_id, [_item(post) for post in messages])
         return int(stored[-1]["ts"])
 

@@ -31,7 +31,8 @@ from mcp_agents.server.deps import API_KEY_PREFIX, ServerDeps, credential_key, k
 logger = logging.getLogger(__name__)
 
 ACCEPTED_SECONDS = 60.0
-"""How long an accepted bearer is trusted without asking again (a revoked one works this long at most)."""
+"""How long an accepted bearer is trusted without asking again. A revoked JWT works this long at most; a revoked
+`sk-` key, as long as the JWT it was already exchanged for (the token service decides that lifetime)."""
 REFUSED_SECONDS = 30.0
 MAX_VERDICTS = 10_000
 MAX_CHECKS = 16
