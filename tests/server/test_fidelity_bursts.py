@@ -192,6 +192,7 @@ async def test_paging_returns_every_message_once_in_order(bursty: RunningService
         assert [row_shape(row) for row in rows] == [shape(m) for m in stored]
 
 
+@pytest.mark.parametrize("bursty", ["hosted"], indirect=True)  # what users meet; the loss cases run on both wires
 async def test_a_thousand_runs_worth_through_waits_paging_and_subscriptions(bursty: RunningService) -> None:
     announced: Counter[str] = Counter()
 
