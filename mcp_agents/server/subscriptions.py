@@ -9,8 +9,11 @@ which runs the stream wants for as long as it is open.
 One follow task per (credential, run) streams the run's messages (`client.messages.stream`) in the
 lifespan's task group and announces `agent-run://{id}/messages` for each new message and
 `agent-run://{id}` when the status or the artifacts change. Follows are reference-counted and
-stopped when the last subscriber goes. Their number is bounded per credential
-(`MCP_AGENTS_CALLER_SUBSCRIPTIONS`), so one caller's subscriptions never refuse another's, and in
+stopped when the last subscriber goes. A follow whose run ended stays, dormant, while it is subscribed: when
+`restart_agent_run` restarts the run (`RunWatcher.restarted`), `agent-run://{id}` is announced and the follow goes
+on from the cursor of the last message it announced, so no message is lost or announced twice. (A restart made
+elsewhere, by another replica or the web app, is noticed by the next subscribe to the run.) Their number is bounded
+per credential (`MCP_AGENTS_CALLER_SUBSCRIPTIONS`), so one caller's subscriptions never refuse another's, and in
 all (`MCP_AGENTS_MAX_SUBSCRIPTIONS`, a much higher ceiling that protects the server). Updates are
 delivered only to subscribers using the credential the follow runs with, so a caller never hears
 about a run through someone else's access.
@@ -36,7 +39,7 @@ from mcp.types import INVALID_PARAMS, EmptyResult, SubscribeRequestParams, Unsub
 
 from mcp_agents.client import AgentRunsError, NotFoundError
 from mcp_agents.models import AgentMessage, MessageType
-from mcp_agents.models.cursor import START, Position
+from mcp_agents.models.cursor import Position
 from mcp_agents.server.deps import ServerDeps, caller_bearer, client_with, credential_key, lifespan_deps
 from mcp_agents.server.uris import artifact_uri, messages_uri, parse_run_uri, run_uri
 from mcp_agents.settings import Settings
@@ -114,6 +117,8 @@ class RunWatcher:
         self._per_credential: Counter[str] = Counter()
         self._refs: dict[FollowKey, int] = {}
         self._scopes: dict[FollowKey, anyio.CancelScope] = {}
+        self._followers: dict[FollowKey, _Follower] = {}
+        """Every subscribed follow, running or dormant (its run ended): a restart revives the dormant ones."""
         self._starting: dict[FollowKey, anyio.Event] = {}
         self._sessions: dict[int, _SessionSubscription] = {}
 
@@ -175,6 +180,7 @@ class RunWatcher:
         finally:
             del self._starting[key]
             starting.set()
+        self._followers[key] = follower
         self._tg.start_soon(self._follow, follower, key, scope)
 
     def release(self, credential: str, run_id: str) -> None:
@@ -187,6 +193,7 @@ class RunWatcher:
             self._per_credential[credential] -= 1
             if self._per_credential[credential] <= 0:
                 del self._per_credential[credential]
+            self._followers.pop(key, None)
         scope = self._scopes.pop(key, None)
         if scope is not None:
             scope.cancel()
@@ -234,11 +241,29 @@ class RunWatcher:
                 self.release(entry.credential, resource.run_id)
 
     # --- following ----------------------------------------------------------------------------
+    async def restarted(self, run_id: str, status: str) -> None:
+        """`run_id` was restarted (now `status`): tell its subscribers, and follow it again where a follow had ended.
+
+        A follow still running (it has not seen the run end yet) goes on by itself; one that is finishing goes on
+        once it has. Each goes on from the last message it announced. Every credential's follow is revived, each
+        reading with its own credential."""
+        for key, follower in [(key, f) for key, f in self._followers.items() if key[1] == run_id]:
+            follower.status = status  # the restart is this change; the run's next end is the next one
+            if key in self._scopes:
+                follower.again = True
+            else:
+                scope = self._scopes[key] = anyio.CancelScope()
+                self._tg.start_soon(self._follow, follower, key, scope)
+            await self.announce(key[0], [run_uri(run_id)])
+
     async def _follow(self, follower: _Follower, key: FollowKey, scope: anyio.CancelScope) -> None:
         run_id = key[1]
         try:
             with scope:
-                await follower.run()
+                follower.again = True
+                while follower.again:  # a restart while the follow was ending: go on from where it stands
+                    follower.again = False
+                    await follower.run()
         except AgentRunsError as exc:
             logger.info("stopped following run %s: %s", run_id, exc)
         except Exception:  # a follow task must never take the server's task group down
@@ -267,22 +292,28 @@ class _Follower:
         self.status = ""
         self.artifacts: set[str] = set()
         self.last_check = -math.inf
-        self.since = START
+        self.position = Position()
+        """The last message announced: a follow (first or after a restart) goes on from its cursor."""
+        self.resumed = False
+        self.again = False
+        """Set by a restart while the follow runs: once the stream ends, follow the run again."""
 
     async def baseline(self) -> None:
         """The state that changes are measured from: status, artifacts, last message."""
         run = await self.client.runs.retrieve(self.run_id)
         self.status = run.status
         self.artifacts = set(await self.client.artifacts.list(self.run_id))
-        position = Position()
-        position.take(await self.client.messages.retrieve(self.run_id))
-        self.since = position.cursor
+        self.position.take(await self.client.messages.retrieve(self.run_id))
         self.last_check = anyio.current_time()
 
     async def run(self) -> None:
-        # The stream goes on from the baseline's cursor: every later message (one of the baseline's millisecond
-        # included) is announced, none twice.
-        async for message in self.client.messages.stream(self.run_id, since=self.since, read_history=False):
+        # The stream goes on from the last announced message's cursor: every later message (one of its
+        # millisecond included) is announced, none twice. The first follow has just read the history itself;
+        # a later one (after a restart) reads what was stored meanwhile (the restart's own messages).
+        stream = self.client.messages.stream(self.run_id, since=self.position.cursor, read_history=self.resumed)
+        self.resumed = True
+        async for message in stream:
+            self.position.accept(message)
             await self.watcher.announce(self.credential, [messages_uri(self.run_id)])
             if self._should_check(message):
                 await self._check()

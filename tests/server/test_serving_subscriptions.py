@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from typing import Any
 
 import anyio
+import pytest
 from mcp import Client, MCPError
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -26,6 +28,7 @@ from tests.server.serving_helpers import (
     fast_demo,
     mcp_client,
     serve_with_lifespan,
+    server_over,
 )
 from tests.support.fault_proxy import FaultProxy
 from tests.support.processes import free_port
@@ -57,8 +60,12 @@ class Seen:
     async def until(self, *wanted: str) -> None:
         with anyio.fail_after(STEP_TIMEOUT):
             while not set(wanted) <= set(self.uris):
-                self._changed = anyio.Event()
-                await self._changed.wait()
+                await self.changed()
+
+    async def changed(self) -> None:
+        """Wait for the next announcement (the caller bounds the wait)."""
+        self._changed = anyio.Event()
+        await self._changed.wait()
 
 
 async def test_handshake_era_subscribe_announces_messages_and_status(local_service: RunningService) -> None:
@@ -254,3 +261,73 @@ async def test_subscribing_twice_at_once_while_the_first_read_of_the_run_fails_s
         await direct.communication.send_signal(run_id, "UserInput", {"message": "yes"})
         await seen.until(f"agent-run://{run_id}/messages")  # a follow announces the new messages
         await direct.runs.terminate(run_id)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_subscription_follows_its_run_across_restart_agent_run(local_service: RunningService,
+                                                                       mode: str) -> None:
+    """Subscribed to a run whose follow ended with it (terminated), a client restarts it through
+    `restart_agent_run`: it hears that the run changed, then every message of the new workflow once, in both
+    eras (`agent-run://{id}/messages` is announced once per new message: none lost, none repeated)."""
+    seen = Seen()
+
+    async def on_message(message: Any) -> None:
+        notification = getattr(message, "root", message)
+        if isinstance(notification, ResourceUpdatedNotification):
+            seen.add(str(notification.params.uri))
+
+    async with api_client(local_service) as client, AsyncExitStack() as stack:
+        server = server_over(client)
+
+        @server.tool()
+        def followed_runs(ctx: Context[ServerDeps]) -> int:  # a window on the watcher, for this test only
+            watcher = server_deps(ctx).watcher
+            assert watcher is not None
+            return watcher.followed
+
+        mcp = await stack.enter_async_context(
+            Client(server, mode=mode, **({"message_handler": on_message} if mode == "legacy" else {})))
+        run_id = await waiting_demo(client)
+        run_uri, messages_uri = f"agent-run://{run_id}", f"agent-run://{run_id}/messages"
+        if mode == "legacy":
+            await mcp.subscribe_resource(run_uri)
+            await mcp.subscribe_resource(messages_uri)
+        else:
+            subscription = await stack.enter_async_context(mcp.listen(resource_subscriptions=[run_uri, messages_uri]))
+
+            async def collect() -> None:
+                async for event in subscription:
+                    if isinstance(event, ResourceUpdated):
+                        seen.add(event.uri)
+
+            group = await stack.enter_async_context(anyio.create_task_group())
+            stack.callback(group.cancel_scope.cancel)
+            group.start_soon(collect)
+        await client.runs.terminate(run_id, reason="stopped before the restart")
+        await seen.until(run_uri)  # the run ended: its follow ends too
+        ended = len(await client.messages.retrieve(run_id))
+        mark = len(seen.uris)
+
+        restarted = await mcp.call_tool("restart_agent_run", {"run_id": run_id})
+        assert not restarted.is_error, restarted.content
+        with anyio.fail_after(STEP_TIMEOUT):  # the restart itself is announced
+            while run_uri not in seen.uris[mark:]:
+                await seen.changed()
+        await client.communication.send_signal(run_id, "UserInput", {"message": "after the restart"})
+        with anyio.fail_after(STEP_TIMEOUT):  # the restarted run's answer ends its turn: IDLE is stored
+            while (await client.messages.retrieve(run_id))[-1].type.value != "IDLE":  # noqa: ASYNC110 - bounded
+                await anyio.sleep(0.02)
+        await client.runs.terminate(run_id, reason="test over")
+        new = len(await client.messages.retrieve(run_id)) - ended  # RESTARTING ... the answer, IDLE, TERMINATED
+        assert new >= 4
+
+        def announced() -> int:
+            return seen.uris[mark:].count(messages_uri)
+
+        async def following() -> bool:
+            return bool((await mcp.call_tool("followed_runs", {})).structured_content["result"])  # type: ignore[index]
+
+        with anyio.fail_after(STEP_TIMEOUT):  # every message announced, and the follow over: nothing more will come
+            while announced() < new or await following():  # noqa: ASYNC110 - polling the server, bounded
+                await anyio.sleep(0.02)
+        assert announced() == new, seen.uris[mark:]

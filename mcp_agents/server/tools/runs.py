@@ -204,6 +204,9 @@ async def restart_agent_run(ctx: Context[Any, Any], run_id: RunId) -> Annotated[
     await require_allowed_run(ctx, client, run_id)
     cursor = (await last_cursor(client, run_id)).cursor
     run = await client.runs.restart(run_id)
+    watcher = server_deps(ctx).watcher
+    if watcher is not None:  # subscriptions to the run follow it again (their follow ended with the run)
+        await watcher.restarted(run.id, run.status)
     return started(RunUpdate(run_id=run.id, status=run.status, interaction=RunRow.of(run).interaction,
                              cursor=str(cursor), note="restarted"))
 
