@@ -7,7 +7,10 @@ lines to count backend requests.
 - one `tasks/get`, uncached (the task's run not read for longer than the server's cache) and cached
   (read again at once): time at the caller, and backend requests per call;
 - `task_clients` clients each polling its task at the advertised `pollIntervalMs` for a while:
-  backend requests per second and the server's CPU.
+  backend requests per second and the server's CPU;
+- one task polled at `pollIntervalMs` by one poller, then by `SHARED_POLLERS` pollers of one credential
+  (a client in several windows, or a poller beside its listen stream): backend requests per `tasks/get`,
+  which the server's read cache is for.
 """
 
 from __future__ import annotations
@@ -34,11 +37,14 @@ from mcp_agents.bench.sizes import Sizes
 from mcp_agents.bench.stats import summarize
 from mcp_agents.server.tasks.modern import TaskIdParams
 from mcp_agents.server.tasks.requests import CancelTask, GetTask, TaskHandle
+from mcp_agents.server.tasks.status import POLL_WORKING_MS
 
 TASKS = "io.modelcontextprotocol/tasks"
 RAW: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 LONG_DEMO = {"task": "bench task", "steps": 1, "step_delay_ms": 600_000}  # stays `working` for ten minutes
-CACHE_GAP_SECONDS = 1.2  # longer than the server's task read cache (1 s), so the next read is uncached
+CACHE_GAP_SECONDS = POLL_WORKING_MS / 1000 + 0.2  # longer than a working task's read is reused: the next is uncached
+SHARED_POLLERS = 10  # pollers of one task with one credential
+SHARED_POLL_SECONDS = 10.0  # at most, for each of the one-poller and shared figures
 UNCACHED_ROUNDS = 3
 BACKEND_LINE = b"HTTP Request: "  # httpx2's INFO line, one per request to the Agent Runs API
 TIMEOUT = httpx2.Timeout(60.0, connect=30.0)
@@ -110,6 +116,18 @@ async def _poll(mcp: Client, task_id: str, until: float, latencies: list[float],
         await anyio.sleep(interval / 1000)
 
 
+async def _per_get(mcp: Client, task_id: str, pollers: int, seconds: float, log_path: Path) -> tuple[float, int]:
+    """`pollers` pollers of one task (one credential) for `seconds`: backend requests per `tasks/get`, and gets."""
+    latencies: list[float] = []
+    intervals: list[int] = []
+    before = _backend_requests(log_path)
+    until = time.monotonic() + seconds
+    async with anyio.create_task_group() as group:
+        for _ in range(pollers):
+            group.start_soon(_poll, mcp, task_id, until, latencies, intervals)
+    return (_backend_requests(log_path) - before) / max(1, len(latencies)), len(latencies)
+
+
 async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
     clients = sizes.task_clients
     figure = Figure("tasks", f"agent runs as MCP tasks: one tasks/get, and {clients:,} clients polling")
@@ -142,6 +160,11 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
         elapsed = time.monotonic() - started
         requests = _backend_requests(log_path) - requests_before
         cpu = procs.cpu_seconds(server.pid) - cpu_before
+        shared_seconds = min(window, SHARED_POLL_SECONDS)
+        await anyio.sleep(CACHE_GAP_SECONDS)
+        one_per_get, one_gets = await _per_get(mcps[0], task_ids[0], 1, shared_seconds, log_path)
+        await anyio.sleep(CACHE_GAP_SECONDS)
+        shared_per_get, shared_gets = await _per_get(mcps[0], task_ids[0], SHARED_POLLERS, shared_seconds, log_path)
         for mcp, task_id in zip(mcps, task_ids, strict=True):
             session: Any = mcp.session
             await session.send_request(CancelTask(params=TaskIdParams(task_id=task_id)), RAW)
@@ -149,7 +172,13 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
         Line("one `tasks/get`, uncached (the run read afresh)", "ms", summarize(uncached),
              note=f"{uncached_requests:.1f} backend requests per call (the run, the turn's messages)"),
         Line("one `tasks/get`, cached (the same task again at once)", "ms", summarize(cached),
-             note=f"{cached_requests:.1f} backend requests per call; the cache lasts 1 s per (credential, run)"),
+             note=f"{cached_requests:.1f} backend requests per call; a read is reused for the interval it "
+                  "advertises, per (credential, run)"),
+        Line("one poller of a task at `pollIntervalMs`: backend requests per `tasks/get`", "req", one_per_get,
+             note=f"{one_gets:,} polls in {shared_seconds:.0f} s (2 = every poll reads the run afresh)"),
+        Line(f"{SHARED_POLLERS} pollers of one task, one credential: backend requests per `tasks/get`", "req",
+             shared_per_get, note=f"{shared_gets:,} polls in {shared_seconds:.0f} s; 2 / {SHARED_POLLERS} = "
+                                  f"{2 / SHARED_POLLERS:.2f} is one read per interval for all of them"),
         Line(f"{clients:,} clients polling at `pollIntervalMs`: backend requests", "req/s", requests / elapsed,
              note=f"advertised interval {summarize(intervals).p50:.0f} ms (working); {len(latencies):,} polls in "
                   f"{elapsed:.0f} s, {requests:,} backend requests"),

@@ -222,3 +222,26 @@ async def test_a_task_answering_a_declined_question_is_read_from_its_own_turn_ri
         (run,) = task["result"]["structuredContent"]["runs"]
         assert run.get("question") is None and "You said: green" in run["answer"]
         assert run["messages"]["by_type"].get("QUESTION") is None  # only the answer's turn
+
+
+@pytest.mark.parametrize(("tool", "arguments", "afterwards"), [
+    ("send_agent_input", {"message": "teal"}, {"working", "completed"}),
+    ("cancel_agent_run", {}, {"cancelled"}),
+])
+async def test_a_task_is_read_afresh_after_the_server_itself_wrote_to_its_run(
+        local_service: RunningService, tool: str, arguments: dict[str, Any], afterwards: set[str]) -> None:
+    """A task's reads are reused for its poll interval, by every reader. A poll right after the server itself sent
+    the run an input or a cancel (through a tool, not `tasks/*`) must not be answered with the read from before."""
+    async with api_client(local_service) as client:
+        with anyio.fail_after(STEP_TIMEOUT * 2):
+            async with Client(server(client), extensions=[TasksRequester()]) as mcp:
+                asked = await mcp.session.call_tool("start_agent_run", {
+                    "interaction": "Demo", "data": fast_demo(ask="Which colour?")}, allow_claimed=True)
+                task_id = asked.task_id  # type: ignore[union-attr]
+                await settle_until(mcp.session, task_id, "input_required")  # this read is now the cached one
+                run_id = TaskKeys.from_secret(KEY).open(task_id).run_id  # type: ignore[union-attr]
+                sent = await mcp.session.call_tool(tool, {"run_id": run_id, **arguments}, allow_claimed=True)
+                assert not getattr(sent, "is_error", False)
+                assert (await get_task(mcp.session, task_id))["status"] in afterwards
+        if not (await client.runs.retrieve(run_id)).is_terminal:
+            await client.runs.terminate(run_id)

@@ -29,6 +29,10 @@ from mcp_agents.server.tasks.service import TaskService
 __all__ = ["TaskKeys", "Tasks", "handoff", "register_tasks", "task_keys", "wants_task"]
 
 
+WRITING_TOOLS = frozenset({"send_agent_input", "cancel_agent_run", "restart_agent_run"})
+"""Tools that change a run's turn (`run_id` argument): its cached task reads are dropped once they are done."""
+
+
 class Tasks(Extension):
     """Both generations on one server: the extension's methods and interceptor, plus the 2025 middleware."""
 
@@ -58,10 +62,16 @@ class Tasks(Extension):
 
     async def intercept_tool_call(self, params: CallToolRequestParams, ctx: ServerRequestContext[Any, Any],
                                   call_next: CallNext) -> HandlerResult:
-        """2026-07-28: a hand-off becomes the task handle (the server decided: the client declared tasks)."""
+        """2026-07-28: a hand-off becomes the task handle (the server decided: the client declared tasks). Any
+        era: a tool that wrote to a run leaves its tasks to be read afresh."""
         if params.name in self.required and ctx.protocol_version == MODERN:
             require_client_extension(ctx, TASKS_EXTENSION)
-        result = await call_next(ctx)
+        run_id = (params.arguments or {}).get("run_id") if params.name in WRITING_TOOLS else None
+        try:
+            result = await call_next(ctx)
+        finally:
+            if isinstance(run_id, str):  # (any era) the run's tasks are read afresh after the server wrote to it
+                self.service.reader.written(run_id)
         if ctx.protocol_version == MODERN and isinstance(result, CallToolResult) \
                 and (mark := handed_off(result)) is not None:
             task_id = self.service.seal(*mark)

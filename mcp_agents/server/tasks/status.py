@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import secrets
 import time
 from collections import OrderedDict
@@ -24,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import anyio
 from mcp.server.elicitation import render_elicitation_schema
 from mcp.types import CallToolResult, ElicitRequest, ElicitRequestFormParams
 
@@ -46,7 +48,6 @@ MARKER_WORKSTREAM = "mcp-tasks"
 MARKER_EVENT = "task_input"
 POLL_WORKING_MS = 2000
 POLL_INPUT_MS = 1000
-CACHE_SECONDS = 1.0
 CACHE_ENTRIES = 512
 
 
@@ -195,9 +196,18 @@ def _result(run: AgentRun, watch: Watch, end: str, asked: list[Question]) -> Cal
     return result
 
 
+@dataclass
+class _Pending:
+    """A read in flight that others may wait for; `read` is set when it may be shared."""
+
+    since: int
+    done: anyio.Event = field(default_factory=anyio.Event)
+    read: _Read | None = None
+
+
 @dataclass(frozen=True)
 class _Read:
-    """One read of a run: its record and its messages from `since` on."""
+    """One read of a run: its record and its messages from `since` on; reused until `until` (monotonic)."""
 
     until: float
     since: int
@@ -206,33 +216,77 @@ class _Read:
 
 
 class TaskReader:
-    """Reads tasks with the caller's client, with a brief cache per (credential, run) for cheap polling."""
+    """Reads tasks with the caller's client, with a cache per (credential, run) shared by everyone who reads them.
+
+    A read is reused for as long as the interval the task it produced advertises (`pollIntervalMs`): a client
+    polling at that interval always gets a fresh read (its next poll comes after the interval has passed), while
+    every other reader within the interval (more pollers of the task, other tasks of the run, the task's listen
+    stream) is answered from it, and readers that come while it is in flight wait for it, so together they cost
+    one read per interval. What the server itself writes to a run (an answer or cancel through a task,
+    `send_agent_input`, `cancel_agent_run`, `restart_agent_run`) drops the run's reads, and a read that began
+    before the write is neither kept nor shared: no one is shown the state from before it.
+    """
 
     def __init__(self) -> None:
         self._cache: OrderedDict[tuple[str, str], _Read] = OrderedDict()
+        self._reading: dict[tuple[str, str], _Pending] = {}
+        self._written: OrderedDict[str, float] = OrderedDict()
+        """When the server last wrote to each run (monotonic): reads that began before it are not kept."""
 
     async def observe(self, client: AgentRunsClient, credential: str, ref: TaskRef, *,
                       fresh: bool = False) -> TaskView:
-        """Two backend requests (the run, the turn's messages), or none within `CACHE_SECONDS` of the last read
-        of this run with this credential (by any task, any listen stream: a read from earlier covers later turns)."""
+        """Two backend requests (the run, the turn's messages), or none when this run was read with this
+        credential within the interval that read advertised, or is being read (by any task, any listen stream:
+        a read from an earlier turn's start covers later turns)."""
         key = (credential, ref.run_id)
-        now = time.monotonic()
-        read = self._cache.get(key)
-        if read is None or fresh or read.until <= now or read.since > ref.start.since:
-            run = await client.runs.retrieve(ref.run_id)
-            read = _Read(now + CACHE_SECONDS, ref.start.since, run,
-                         await client.messages.retrieve(ref.run_id, since=ref.start.since))
-            self._cache[key] = read
-        self._cache.move_to_end(key)
-        while len(self._cache) > CACHE_ENTRIES:
-            self._cache.popitem(last=False)
+        read = None
+        if not fresh:
+            read = self._cache.get(key)
+            if read is not None and (read.until <= time.monotonic() or read.since > ref.start.since):
+                read = None
+            pending = self._reading.get(key)
+            if read is None and pending is not None and pending.since <= ref.start.since:
+                await pending.done.wait()
+                read = pending.read  # None when it failed or a write overtook it: read afresh
+        if read is None:
+            read = await self._read(client, key, ref)
+        else:
+            self._cache.move_to_end(key)
         messages = read.messages
         if read.since < ref.start.since:  # an earlier turn's read: keep what a read from this turn's start returns
             messages = [m for m in messages if m.timestamp is None or m.timestamp > ref.start.since]
         return derive(ref, read.run, messages)
 
-    def forget(self, credential: str, run_id: str) -> None:
-        self._cache.pop((credential, run_id), None)
+    async def _read(self, client: AgentRunsClient, key: tuple[str, str], ref: TaskRef) -> _Read:
+        started = time.monotonic()
+        pending = _Pending(ref.start.since)
+        if key not in self._reading:
+            self._reading[key] = pending
+        try:
+            run = await client.runs.retrieve(ref.run_id)
+            messages = await client.messages.retrieve(ref.run_id, since=ref.start.since)
+            until = started + derive(ref, run, messages).poll_ms / 1000
+            read = _Read(until, ref.start.since, run, messages)
+            if self._written.get(ref.run_id, -math.inf) < started:  # else the server wrote to the run meanwhile
+                pending.read = self._cache[key] = read
+                self._cache.move_to_end(key)
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+            return read
+        finally:
+            if self._reading.get(key) is pending:
+                del self._reading[key]
+            pending.done.set()
+
+    def written(self, run_id: str) -> None:
+        """The server has just written to `run_id` (an input, a cancel, a restart): every cached read of it, by
+        any credential, and any read in flight, is older than that write."""
+        for key in [key for key in self._cache if key[1] == run_id]:
+            del self._cache[key]
+        self._written[run_id] = time.monotonic()
+        self._written.move_to_end(run_id)
+        while len(self._written) > CACHE_ENTRIES:
+            self._written.popitem(last=False)
 
     async def answer(self, client: AgentRunsClient, credential: str, ref: TaskRef,
                      responses: Mapping[str, Any]) -> None:
@@ -261,19 +315,23 @@ class TaskReader:
             marker = marker_of(message)
             if marker is not None:
                 first.setdefault(marker[0], marker[2])
-        self.forget(credential, ref.run_id)
-        for question, action, answer in chosen:
-            if action == "accept" and answer is not None and first.get(question.key) == nonces[question.key]:
-                await client.communication.send_signal(ref.run_id, "UserInput", {"message": answer})
+        try:
+            for question, action, answer in chosen:
+                if action == "accept" and answer is not None and first.get(question.key) == nonces[question.key]:
+                    await client.communication.send_signal(ref.run_id, "UserInput", {"message": answer})
+        finally:
+            self.written(ref.run_id)  # after the answer went out: a read before it would still show the question
 
     async def cancel(self, client: AgentRunsClient, credential: str, ref: TaskRef) -> None:
         """Terminate the run, unless the task's turn is already over (then nothing happens)."""
         view = await self.observe(client, credential, ref, fresh=True)
         if view.terminal:
             return
-        with contextlib.suppress(ConflictError):  # it ended meanwhile: the task shows how
-            await client.runs.terminate(ref.run_id, reason="cancelled through its MCP task")
-        self.forget(credential, ref.run_id)
+        try:
+            with contextlib.suppress(ConflictError):  # it ended meanwhile: the task shows how
+                await client.runs.terminate(ref.run_id, reason="cancelled through its MCP task")
+        finally:
+            self.written(ref.run_id)
 
 
 def _response(raw: Any) -> tuple[str, str | None]:
