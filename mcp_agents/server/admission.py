@@ -8,6 +8,13 @@ run. The verdict is cached under a SHA-256 of the bearer (never the bearer): acc
 `ACCEPTED_SECONDS`, refused ones for `REFUSED_SECONDS`, at most `MAX_VERDICTS` of them, and checks
 of one bearer in flight at once share one request. A refused bearer gets 401 and holds nothing.
 
+Checks are bounded so that invented bearers cannot make a genuine caller's first check wait: at most
+`ADDRESS_CHECKS` in flight per client address (an IPv6 /64 counts as one address; behind a reverse
+proxy, uvicorn puts the forwarded address in the request), at most `MAX_CHECKS` in all, and each
+lasts at most `CHECK_SECONDS`. A check that finds no room is not queued: the request is refused at
+once with 429 (its address) or 503 (the server), with `Retry-After`. One address flooding the server
+with invented bearers thus holds `ADDRESS_CHECKS` checks, and every other address's checks start at once.
+
 Sessions are then bounded per credential (`SessionQuota`), so one credential cannot take the whole
 session cap either.
 """
@@ -16,9 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import logging
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable, Container
 from contextlib import asynccontextmanager
 from enum import Enum
@@ -35,14 +43,36 @@ ACCEPTED_SECONDS = 60.0
 `sk-` key, as long as the JWT it was already exchanged for (the token service decides that lifetime)."""
 REFUSED_SECONDS = 30.0
 MAX_VERDICTS = 10_000
-MAX_CHECKS = 16
-"""Checks in flight at once, all callers together: a flood of invented bearers queues here."""
+ADDRESS_CHECKS = 4
+"""Checks in flight at once for one client address (bearers already checked or in check cost none)."""
+MAX_CHECKS = 256
+"""Checks in flight at once, all addresses together: protects the service and the upstream pool."""
+CHECK_SECONDS = 10.0
+"""The longest a check may take (retries included); a slower service makes it UNKNOWN (503, retry)."""
+RETRY_AFTER_SECONDS = 2
 
 
 class Verdict(Enum):
     ACCEPTED = "accepted"
     REFUSED = "refused"
     UNKNOWN = "unknown"  # the service could not be asked: answer 503, remember nothing
+    THROTTLED = "throttled"  # this address has `ADDRESS_CHECKS` checks in flight: 429, ask nothing
+    BUSY = "busy"  # the server has `MAX_CHECKS` checks in flight: 503, ask nothing
+
+
+def address_key(address: str | None) -> str:
+    """Whose checks count together: the client's IP address, or its /64 for IPv6 (one host's usual share)."""
+    if not address:
+        return ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def bearer_digest(bearer: str) -> str:
@@ -56,11 +86,12 @@ class BearerCheck:
         self._deps = deps
         self._verdicts: OrderedDict[str, tuple[Verdict, float]] = OrderedDict()
         self._pending: dict[str, anyio.Event] = {}
-        self._checks = anyio.Semaphore(MAX_CHECKS)
+        self._in_flight: Counter[str] = Counter()
+        """Checks in flight per address key."""
         self.asked = 0
         """How many times the service was asked (tests and diagnostics read it)."""
 
-    async def verdict(self, bearer: str) -> Verdict:
+    async def verdict(self, bearer: str, address: str | None = None) -> Verdict:
         key = bearer_digest(bearer)
         while True:
             cached = self._cached(key)
@@ -72,10 +103,19 @@ class BearerCheck:
             await pending.wait()  # another request checks this bearer: share its answer
             if key not in self._verdicts:  # it could not tell (UNKNOWN): neither can we now
                 return Verdict.UNKNOWN
+        source = address_key(address)
+        if self._in_flight[source] >= ADDRESS_CHECKS:
+            return Verdict.THROTTLED
+        if self._in_flight.total() >= MAX_CHECKS:
+            return Verdict.BUSY
+        self._in_flight[source] += 1
         done = self._pending[key] = anyio.Event()
         try:
-            async with self._checks:
+            verdict = Verdict.UNKNOWN
+            with anyio.move_on_after(CHECK_SECONDS) as deadline:
                 verdict = await self._ask(bearer)
+            if deadline.cancelled_caught:
+                logger.warning("the Agent Runs service did not check a caller's bearer within %g s", CHECK_SECONDS)
             if verdict is not Verdict.UNKNOWN:
                 ttl = ACCEPTED_SECONDS if verdict is Verdict.ACCEPTED else REFUSED_SECONDS
                 self._verdicts[key] = (verdict, time.monotonic() + ttl)
@@ -83,8 +123,16 @@ class BearerCheck:
                     self._verdicts.popitem(last=False)
             return verdict
         finally:
+            self._in_flight[source] -= 1
+            if self._in_flight[source] <= 0:
+                del self._in_flight[source]
             del self._pending[key]
             done.set()
+
+    @property
+    def in_flight(self) -> int:
+        """Checks asking the service right now (tests and diagnostics read it)."""
+        return self._in_flight.total()
 
     def _cached(self, key: str) -> Verdict | None:
         entry = self._verdicts.get(key)

@@ -44,7 +44,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_agents import __version__
-from mcp_agents.server.admission import BearerCheck, SessionQuota, Verdict
+from mcp_agents.server.admission import ADDRESS_CHECKS, RETRY_AFTER_SECONDS, BearerCheck, SessionQuota, Verdict
 from mcp_agents.server.deps import API_KEY_PREFIX, ServerDeps, credential_key, lifespan_deps
 from mcp_agents.settings import OPTION_BY_NAME, Settings
 
@@ -261,13 +261,22 @@ class BearerGate:
             else:
                 await self._refuse(scope, receive, send)  # answers 401 with WWW-Authenticate
             return
-        verdict = await self.check.verdict(user.access_token.token)
+        client = scope.get("client")
+        verdict = await self.check.verdict(user.access_token.token, client[0] if client else None)
         if verdict is Verdict.REFUSED:
             await self._unauthorized(scope, receive, send)
             return
         if verdict is Verdict.UNKNOWN:
             await _error(503, "the Agent Runs service could not check your bearer; retry shortly",
                          {"retry-after": "5"})(scope, receive, send)
+            return
+        if verdict is Verdict.THROTTLED:
+            await _error(429, f"{ADDRESS_CHECKS} new bearers from your address are being checked already; retry "
+                         "when they are", {"retry-after": str(RETRY_AFTER_SECONDS)})(scope, receive, send)
+            return
+        if verdict is Verdict.BUSY:
+            await _error(503, "the server is checking as many new bearers as it may at once; retry shortly",
+                         {"retry-after": str(RETRY_AFTER_SECONDS)})(scope, receive, send)
             return
         if self._sessions is None or scope.get("method") != "POST" or any(
                 k.lower() == b"mcp-session-id" for k, _ in headers):

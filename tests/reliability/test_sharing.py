@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from mcp_agents.client import AgentRunsClient, CallerBusyError, UpstreamLimits
 from mcp_agents.local import RunningService
+from mcp_agents.server.admission import ADDRESS_CHECKS, address_key
 from mcp_agents.server.app import build_server
 from mcp_agents.server.deps import ServerDeps
 from mcp_agents.server.http import HttpOptions, build_http_app
@@ -61,7 +62,8 @@ def made_up_bearers(count: int) -> list[str]:
 
 async def test_made_up_bearers_get_401_and_hold_no_session(multi_service: RunningService) -> None:
     """With room for only 4 sessions, 60 invented bearers (each tried twice) open none of them: a real
-    caller still gets in, and each invented bearer was checked with the service once."""
+    caller still gets in, and each invented bearer was checked with the service once. (They all come from
+    one address, so most are first told to retry (429) while that address's few checks run.)"""
     port = free_port()
     settings = team_settings(multi_service, port)
     options = HttpOptions(auth="required", max_sessions=4)
@@ -72,7 +74,10 @@ async def test_made_up_bearers_get_401_and_hold_no_session(multi_service: Runnin
 
         async def intrude(bearer: str) -> None:
             for _ in range(2):
-                statuses.append((await open_session(http, root, bearer)).status_code)
+                with anyio.fail_after(STEP_TIMEOUT):
+                    while (status := (await open_session(http, root, bearer)).status_code) == 429:  # noqa: ASYNC110
+                        await anyio.sleep(0.05)  # retrying as told (Retry-After), bounded
+                statuses.append(status)
 
         async with anyio.create_task_group() as group:
             for bearer in bearers:
@@ -156,6 +161,95 @@ async def cookie_upstream() -> AsyncIterator[tuple[str, list[tuple[str, str | No
         finally:
             server.should_exit = True
             group.cancel_scope.cancel()
+
+
+class HoldingUpstream:
+    """A real upstream standing in for a slow Agent Runs service: it answers the genuine bearer's run listing at
+    once and holds every other request (a check of an invented bearer) until `release`; `held` counts those."""
+
+    def __init__(self, genuine: str) -> None:
+        self.genuine = genuine
+        self.held = 0
+        self.release = anyio.Event()
+        self.changed = anyio.Event()
+
+    async def runs(self, request: Request) -> JSONResponse:
+        if request.headers.get("authorization") == f"Bearer {self.genuine}":
+            return JSONResponse({"items": [], "total_count": 0, "next_cursor": None})
+        self.held += 1
+        self.changed.set()
+        await self.release.wait()
+        return JSONResponse({"error": "Unauthorized", "status": 401, "message": "invalid token"}, status_code=401)
+
+    async def until_held(self, count: int) -> None:
+        with anyio.fail_after(STEP_TIMEOUT):
+            while self.held < count:
+                self.changed = anyio.Event()
+                await self.changed.wait()
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[str]:
+        port = free_port()
+        config = uvicorn.Config(Starlette(routes=[Route("/api/v1/agents", self.runs)]), host="127.0.0.1", port=port,
+                                log_level="warning", lifespan="off")
+        server = uvicorn.Server(config)
+        async with anyio.create_task_group() as group:
+            group.start_soon(server.serve)
+            with anyio.fail_after(STEP_TIMEOUT):
+                while not server.started:  # noqa: ASYNC110 - uvicorn has a flag, no event
+                    await anyio.sleep(0.01)
+            try:
+                yield f"http://127.0.0.1:{port}/api/v1"
+            finally:
+                self.release.set()
+                server.should_exit = True
+                group.cancel_scope.cancel()
+
+
+async def test_invented_bearers_from_one_address_cannot_hold_up_a_genuine_callers_first_check() -> None:
+    """40 invented bearers from 127.0.0.2 are being checked against a service that does not answer them; a
+    genuine caller's first request (from 127.0.0.1) is admitted meanwhile. The flood holds its address's few
+    checks and the rest of it is refused at once with 429 and Retry-After, not queued."""
+    genuine = jwt.encode({"sub": "user:genuine", "exp": 4_000_000_000}, "the-upstream-stand-in-key" * 2,
+                         algorithm="HS256")
+    upstream = HoldingUpstream(genuine)
+    port = free_port()
+    async with upstream.serving() as url:
+        settings = Settings.load({"VERTESIA_API_URL": url, "VERTESIA_STS_URL": url.removesuffix("/api/v1"),
+                                  "MCP_AGENTS_PORT": str(port)})
+        options = HttpOptions(auth="required")
+        app = build_http_app(build_server(settings, http=options), settings, options)
+        flood_transport = httpx2.AsyncHTTPTransport(local_address="127.0.0.2", limits=httpx2.Limits(max_connections=50))
+        async with serve_with_lifespan(app, port) as root, \
+                httpx2.AsyncClient(transport=flood_transport, timeout=STEP_TIMEOUT) as flood, \
+                httpx2.AsyncClient(timeout=STEP_TIMEOUT) as http:
+            answers: list[httpx2.Response] = []
+
+            async def intrude(bearer: str) -> None:
+                answers.append(await open_session(flood, root, bearer))
+
+            async with anyio.create_task_group() as group:
+                for bearer in made_up_bearers(80)[40:]:  # the invented JWTs: each is a check of the stand-in
+                    group.start_soon(intrude, bearer)
+                await upstream.until_held(ADDRESS_CHECKS)
+                with anyio.fail_after(STEP_TIMEOUT):
+                    opened = await open_session(http, root, genuine)
+                assert opened.status_code == 200 and opened.headers["mcp-session-id"]
+                assert not upstream.release.is_set() and upstream.held == ADDRESS_CHECKS  # still held, no more
+                with anyio.fail_after(STEP_TIMEOUT):  # the rest of the flood was answered without waiting
+                    while len(answers) < 40 - ADDRESS_CHECKS:  # noqa: ASYNC110 - bounded
+                        await anyio.sleep(0.01)
+                assert {answer.status_code for answer in answers} == {429}
+                assert all(answer.headers.get("retry-after") for answer in answers)
+                upstream.release.set()  # the service answers at last: the held checks end in 401
+            assert sorted(answer.status_code for answer in answers) == [401] * ADDRESS_CHECKS + [429] * (
+                40 - ADDRESS_CHECKS)
+
+
+def test_checks_count_per_client_address_an_ipv6_host_by_its_64() -> None:
+    assert address_key("2001:db8::1") == address_key("2001:db8::ffff:1") != address_key("2001:db8:0:1::1")
+    assert address_key("::ffff:10.0.0.1") == address_key("10.0.0.1") == "10.0.0.1"
+    assert address_key("127.0.0.1") != address_key("127.0.0.2")
 
 
 async def test_a_cookie_set_for_one_credential_never_reaches_another() -> None:
