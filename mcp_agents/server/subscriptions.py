@@ -241,20 +241,19 @@ class RunWatcher:
                 self.release(entry.credential, resource.run_id)
 
     # --- following ----------------------------------------------------------------------------
-    async def restarted(self, run_id: str, status: str) -> None:
-        """`run_id` was restarted (now `status`): tell its subscribers, and follow it again where a follow had ended.
+    def restarted(self, run_id: str) -> None:
+        """`run_id` was restarted: follow it again where a follow had ended, and announce the restart.
 
-        A follow still running (it has not seen the run end yet) goes on by itself; one that is finishing goes on
-        once it has. Each goes on from the last message it announced. Every credential's follow is revived, each
-        reading with its own credential."""
+        A follow still running (it has not seen the run end yet) goes on once it has. Each follow reads the run
+        with its own credential before announcing (a subscriber who can no longer read it hears nothing), then
+        goes on from the last message it announced."""
         for key, follower in [(key, f) for key, f in self._followers.items() if key[1] == run_id]:
-            follower.status = status  # the restart is this change; the run's next end is the next one
+            follower.restarted = True
             if key in self._scopes:
                 follower.again = True
             else:
                 scope = self._scopes[key] = anyio.CancelScope()
                 self._tg.start_soon(self._follow, follower, key, scope)
-            await self.announce(key[0], [run_uri(run_id)])
 
     async def _follow(self, follower: _Follower, key: FollowKey, scope: anyio.CancelScope) -> None:
         run_id = key[1]
@@ -297,6 +296,8 @@ class _Follower:
         self.resumed = False
         self.again = False
         """Set by a restart while the follow runs: once the stream ends, follow the run again."""
+        self.restarted = False
+        """The run was restarted since the follow last read it: announce that first."""
 
     async def baseline(self) -> None:
         """The state that changes are measured from: status, artifacts, last message."""
@@ -310,6 +311,10 @@ class _Follower:
         # The stream goes on from the last announced message's cursor: every later message (one of its
         # millisecond included) is announced, none twice. The first follow has just read the history itself;
         # a later one (after a restart) reads what was stored meanwhile (the restart's own messages).
+        if self.restarted:
+            self.restarted = False
+            self.status = (await self.client.runs.retrieve(self.run_id)).status
+            await self.watcher.announce(self.credential, [run_uri(self.run_id)])
         stream = self.client.messages.stream(self.run_id, since=self.position.cursor, read_history=self.resumed)
         self.resumed = True
         async for message in stream:

@@ -206,7 +206,7 @@ async def restart_agent_run(ctx: Context[Any, Any], run_id: RunId) -> Annotated[
     run = await client.runs.restart(run_id)
     watcher = server_deps(ctx).watcher
     if watcher is not None:  # subscriptions to the run follow it again (their follow ended with the run)
-        await watcher.restarted(run.id, run.status)
+        watcher.restarted(run.id)
     return started(RunUpdate(run_id=run.id, status=run.status, interaction=RunRow.of(run).interaction,
                              cursor=str(cursor), note="restarted"))
 
