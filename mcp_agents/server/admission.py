@@ -129,11 +129,6 @@ class BearerCheck:
             del self._pending[key]
             done.set()
 
-    @property
-    def in_flight(self) -> int:
-        """Checks asking the service right now (tests and diagnostics read it)."""
-        return self._in_flight.total()
-
     def _cached(self, key: str) -> Verdict | None:
         entry = self._verdicts.get(key)
         if entry is None:
