@@ -18,6 +18,7 @@ from mcp_agents.local.artifacts import ArtifactFiles
 from mcp_agents.local.auth import TokenService, issue_token
 from mcp_agents.local.bus import Bus
 from mcp_agents.local.errors import EXCEPTION_HANDLERS
+from mcp_agents.local.limits import Limits
 from mcp_agents.local.runtime import Runtime
 from mcp_agents.local.store import Store
 from mcp_agents.local.validation import validating
@@ -40,6 +41,7 @@ class Services:
     heartbeat_seconds: float
     base_url: str = ""
     wire: WireFormat = field(default_factory=WireFormat)
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.keys import RUN_PERMISSION, KeyEntry, Principal, find_key
-from mcp_agents.local.limits import MAX_TOKEN_BODY_BYTES, parse_json, read_body
+from mcp_agents.local.limits import read_body
 from mcp_agents.local.private import write_private
 
 ISSUER = "mcp-agents-local"
@@ -110,10 +110,11 @@ class TokenService:
 async def issue_token(request: Request) -> JSONResponse:
     """`POST /token/issue`: `{"type": "apikey", "key": "sk-..."}` (or the key as the Bearer) -> `{token}`."""
     tokens: TokenService = request.app.state.tokens
+    limits = request.app.state.services.limits
     key = ""
-    body = await read_body(request, MAX_TOKEN_BODY_BYTES)
+    body = await read_body(request, limits.token_body_bytes)
     if body.strip():
-        payload = parse_json(body, "the body (JSON: {\"type\": \"apikey\", \"key\": \"sk-...\"})")
+        payload = limits.parse_json(body, "the body (JSON: {\"type\": \"apikey\", \"key\": \"sk-...\"})")
         if isinstance(payload, dict):
             if payload.get("type", "apikey") != "apikey":
                 raise ServiceError(400, "only `type: apikey` is supported by the local token service")
