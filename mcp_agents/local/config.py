@@ -22,9 +22,9 @@ SIGNAL_QUEUE_MAX = 1000  # signals a run has not read yet; beyond, a 429
 SUBSCRIBER_QUEUE_MAX = 50_000  # a slower SSE client is dropped (it resumes with `since`)
 SUBSCRIBER_QUEUE_BYTES_MAX = 64 * 1024 * 1024  # ...also when its waiting frames hold this much
 NOTIFY_ATTEMPTS = 3
-NOTIFY_TIMEOUT_SECONDS = 5.0  # one attempt as a whole: resolve, connect, send, read the status line
-NOTIFY_WORKERS = 4  # webhook deliveries in flight at once (asyncio tasks, no threads)
-NOTIFY_QUEUE_MAX = 1000  # deliveries waiting; beyond, new ones are dropped with a warning
+NOTIFY_TIMEOUT_SECONDS = 5.0  # one attempt as a whole: resolve, connect, TLS, send, read the status line, close
+NOTIFY_WORKERS = 4  # webhook deliveries in flight at once (asyncio tasks, no threads), shared by all owners
+NOTIFY_OWNER_QUEUE_MAX = 1000  # deliveries one owner (who started the run) may have waiting; beyond, its own dropped
 NOTIFY_BACKOFF_SECONDS = 0.5
 SIGNED_URL_TTL_SECONDS = 3600
 SHUTDOWN_TIMEOUT_SECONDS = 5.0
@@ -87,10 +87,14 @@ class LocalServiceConfig:
     max_token_body_bytes: int = MAX_TOKEN_BODY_BYTES  # the body of `POST /token/issue` (unauthenticated)
     max_artifact_bytes: int = MAX_ARTIFACT_BYTES  # one artifact upload
     max_json_depth: int = MAX_JSON_DEPTH  # nesting of any JSON value written (a request body, what a run writes)
+    webhook_timeout_seconds: float = NOTIFY_TIMEOUT_SECONDS  # one webhook attempt, from resolve to close
 
     def __post_init__(self) -> None:
         for name in LIMIT_RANGES:
             check_limit(name, getattr(self, name))
+        if not 0 < self.webhook_timeout_seconds <= 300:
+            raise ValueError(f"webhook_timeout_seconds must be above 0 and at most 300, not "
+                             f"{self.webhook_timeout_seconds!r}")
 
 
 @dataclass(frozen=True)

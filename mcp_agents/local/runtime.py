@@ -159,7 +159,7 @@ class Runtime:
         self.bus.end(run_id)
         urls = json.loads(row["params"]).get("notify_endpoints")
         if urls:
-            self.notifier.submit(list(urls), records.run_to_wire(row))
+            self.notifier.submit(row["started_by"], list(urls), records.run_to_wire(row))
         return True
 
     async def terminate(self, row: sqlite3.Row, reason: str | None) -> None:

@@ -72,8 +72,8 @@ async def open_services(config: LocalServiceConfig, dev_key: str, base_url: str)
     bus = Bus(wire.encode)
     files = ArtifactFiles(data_dir, secret)
     limits = Limits.of(config)
-    runtime = Runtime(store, bus, registry, files, Notifier(config.allow_loopback_webhooks), bursts=config.bursts,
-                      limits=limits)
+    notifier = Notifier(config.allow_loopback_webhooks, config.webhook_timeout_seconds)
+    runtime = Runtime(store, bus, registry, files, notifier, bursts=config.bursts, limits=limits)
     services = Services(store=store, bus=bus, runtime=runtime, tokens=TokenService(secret, keys,
                         config.token_ttl_seconds), files=files, heartbeat_seconds=config.heartbeat_seconds,
                         base_url=base_url, wire=wire, limits=limits)
