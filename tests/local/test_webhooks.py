@@ -269,7 +269,7 @@ async def test_a_stalled_https_webhook_holds_a_worker_no_longer_than_its_deadlin
     authority.issue_cert("127.0.0.1").configure_cert(tls)
     handshakes: list[int] = []
     answers: list[int] = []
-    config = LocalServiceConfig(data_dir=tmp_path / "data", allow_loopback_webhooks=True, webhook_timeout_seconds=0.5)
+    config = LocalServiceConfig(data_dir=tmp_path / "data", allow_loopback_webhooks=True, webhook_timeout_seconds=1.0)
     async with (run_local_service(config) as service,
                 client(service, await issue_token(service, service.api_key)) as api,
                 anyio.create_task_group() as group):
