@@ -12,6 +12,16 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from mcp_agents.local.config import (
+    LIMIT_NAMES,
+    LIMIT_RANGES,
+    MAX_ARTIFACT_BYTES,
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_TOKEN_BODY_BYTES,
+    LimitSettings,
+    check_limit,
+)
 from mcp_agents.models.hosted import WIRES, Wire
 from mcp_agents.models.paths import API_VERSION
 
@@ -43,6 +53,11 @@ def default_data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "mcp-agents"
+
+
+def _range(limit: str) -> str:
+    low, high = LIMIT_RANGES[limit]
+    return f" From {low:,} to {high:,}."
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("local_bursts", "MCP_AGENTS_LOCAL_BURSTS", "--bursts", "false", "Local service: stamp messages as "
            "the hosted service's producers do, several in one millisecond (parallel tool calls, a question and "
            "the IDLE after it), to test clients against same-millisecond bursts."),
+    Option("local_max_body_bytes", *LIMIT_NAMES["max_body_bytes"], str(MAX_BODY_BYTES), "Local service: largest "
+           "JSON request body, refused with 413 while it streams in; also the largest JSON value stored (a "
+           "run's data or result, message details, a query answer)." + _range("max_body_bytes")),
+    Option("local_max_token_body_bytes", *LIMIT_NAMES["max_token_body_bytes"], str(MAX_TOKEN_BODY_BYTES),
+           "Local service: largest body of `POST /token/issue` (no credential needed, so small)."
+           + _range("max_token_body_bytes")),
+    Option("local_max_artifact_bytes", *LIMIT_NAMES["max_artifact_bytes"], str(MAX_ARTIFACT_BYTES), "Local "
+           "service: largest artifact upload (held in memory while it arrives), refused with 413 while it streams "
+           "in." + _range("max_artifact_bytes")),
+    Option("local_max_json_depth", *LIMIT_NAMES["max_json_depth"], str(MAX_JSON_DEPTH), "Local service: "
+           "deepest nesting of any JSON written (request bodies, what runs write); deeper is refused with 400."
+           + _range("max_json_depth")),
     Option("log_level", "MCP_AGENTS_LOG_LEVEL", "--log-level", "warning", "Log level on stderr."),
 )
 OPTION_BY_NAME = {option.name: option for option in OPTIONS}
@@ -155,6 +182,10 @@ class Settings:
     local_allow_loopback_webhooks: bool = False
     local_wire: Wire = "seed"
     local_bursts: bool = False
+    local_max_body_bytes: int = MAX_BODY_BYTES
+    local_max_token_body_bytes: int = MAX_TOKEN_BODY_BYTES
+    local_max_artifact_bytes: int = MAX_ARTIFACT_BYTES
+    local_max_json_depth: int = MAX_JSON_DEPTH
     log_level: str = "warning"
     upstream_connections: int = 3000
     caller_requests: int = 16
@@ -162,6 +193,12 @@ class Settings:
     caller_subscriptions: int = 64
     max_subscriptions: int = 1024
     task_key: str = field(default="", repr=False)
+
+    def local_limits(self) -> LimitSettings:
+        """The local service's limits, as `LocalServiceConfig` takes them."""
+        return LimitSettings(max_body_bytes=self.local_max_body_bytes,
+                             max_token_body_bytes=self.local_max_token_body_bytes,
+                             max_artifact_bytes=self.local_max_artifact_bytes, max_json_depth=self.local_max_json_depth)
 
     @property
     def uses_local_service(self) -> bool:
@@ -223,7 +260,7 @@ class Settings:
             local_api_key=raw["local_api_key"],
             local_allow_loopback_webhooks=_flag(raw["local_allow_loopback_webhooks"]), local_wire=wire,
             local_bursts=_flag(raw["local_bursts"]), log_level=raw["log_level"].lower(), task_key=raw["task_key"],
-            **limits,
+            **limits, **{f"local_{name}": check_limit(name, raw[f"local_{name}"]) for name in LIMIT_NAMES},
         )
 
     def describe(self) -> dict[str, str]:

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from mcp_agents.local import analytics, records, search
 from mcp_agents.local.api_runs import caller_and_run, read_json, services_of
 from mcp_agents.local.artifacts import UPLOAD, check_path, guess_type, serving_headers
-from mcp_agents.local.config import MAX_ARTIFACT_BYTES, SIGNED_URL_TTL_SECONDS
+from mcp_agents.local.config import SIGNED_URL_TTL_SECONDS
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.limits import read_body
 from mcp_agents.local.telemetry import event_row, insert_events
@@ -73,7 +73,7 @@ async def put_artifact(request: Request) -> Response:
         if services.wire.hosted:
             url = services.files.signed_upload_url(services.base_url, run_id, path)
             return JSONResponse({"url": url, "path": path})
-    content = await read_body(request, MAX_ARTIFACT_BYTES, "the artifact")
+    content = await read_body(request, services.limits.artifact_bytes, "the artifact")
     content_type = request.headers.get("content-type") or guess_type(path)
     await services.runtime.put_artifact(run_id, path, content, content_type)
     if "signature" in query:

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mcp_agents.local import limits, records
+from mcp_agents.local import records
 from mcp_agents.local.config import LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.keys import Principal
+from mcp_agents.local.limits import read_body
 from mcp_agents.local.sse import parse_since
 from mcp_agents.models import RUN_STATUSES, CreateAgentRunRequest, PostUpdateRequest, parse_type
 from mcp_agents.models.runs import RunConfig
@@ -31,8 +32,9 @@ def services_of(request: Request) -> Services:
 
 async def read_json(request: Request) -> Any:
     """The JSON body (an empty body is `{}`), bounded while it streams in and checked by `limits`."""
-    body = await limits.read_body(request, limits.MAX_JSON_BODY_BYTES)
-    return limits.parse_json(body) if body.strip() else {}
+    bounds = services_of(request).limits
+    body = await read_body(request, bounds.body_bytes)
+    return bounds.parse_json(body) if body.strip() else {}
 
 
 def accepts_gzip(header: str) -> bool:

@@ -15,9 +15,10 @@ from starlette.routing import Mount, Route
 
 from mcp_agents.local import api_data, api_interactions, api_runs, openapi, sse
 from mcp_agents.local.artifacts import ArtifactFiles
-from mcp_agents.local.auth import TokenService, issue_token
+from mcp_agents.local.auth import Credential, TokenService, authenticating, issue_token
 from mcp_agents.local.bus import Bus
 from mcp_agents.local.errors import EXCEPTION_HANDLERS
+from mcp_agents.local.limits import Limits
 from mcp_agents.local.runtime import Runtime
 from mcp_agents.local.store import Store
 from mcp_agents.local.validation import validating
@@ -40,6 +41,7 @@ class Services:
     heartbeat_seconds: float
     base_url: str = ""
     wire: WireFormat = field(default_factory=WireFormat)
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Endpoint:
     path: str  # relative to /api/v1 (paths.*), or absolute for the token service
     handler: Callable[[Request], Any]
     summary: str
+    credential: Credential = "bearer"
 
 
 # Every URL of the service. Order matters where templates overlap (`/agents/search` before `/agents/{run_id}`).
@@ -64,10 +67,11 @@ API: tuple[Endpoint, ...] = (
     Endpoint("GET", paths.QUERY, api_runs.query_run, "Query agent state"),
     Endpoint("GET", paths.UPDATES, api_runs.get_updates, "Retrieve messages"),
     Endpoint("POST", paths.UPDATES, api_runs.post_update, "Post an update"),
-    Endpoint("GET", paths.STREAM, sse.stream, "Stream messages (SSE)"),
+    Endpoint("GET", paths.STREAM, sse.stream, "Stream messages (SSE)", "query"),
     Endpoint("GET", paths.ARTIFACTS, api_data.list_artifacts, "List artifacts"),
-    Endpoint("GET", "/agents/{run_id}/artifacts/{path:path}", api_data.get_artifact, "Get an artifact"),
-    Endpoint("PUT", "/agents/{run_id}/artifacts/{path:path}", api_data.put_artifact, "Upload an artifact"),
+    Endpoint("GET", "/agents/{run_id}/artifacts/{path:path}", api_data.get_artifact, "Get an artifact", "signed"),
+    Endpoint("PUT", "/agents/{run_id}/artifacts/{path:path}", api_data.put_artifact, "Upload an artifact",
+             "signed"),
     Endpoint("GET", paths.INTERNALS, api_data.get_internals, "Get internals"),
     Endpoint("GET", paths.DETAILS, api_data.get_details, "Get run details"),
     Endpoint("GET", paths.CHILDREN, api_data.get_children, "List child workflows"),
@@ -89,9 +93,12 @@ async def health(request: Request) -> JSONResponse:
 
 
 def routes(wire: Wire = "seed") -> list[Route | Mount]:
-    """The service's routes; with the hosted wire, requests are checked against the published schema first."""
-    api = [Route(item.path, validating(item.method, item.path, item.handler) if wire == "hosted" else item.handler,
-                 methods=[item.method]) for item in API]
+    """The service's routes: the caller is authenticated first; then, with the hosted wire, its request is
+    checked against the published schema; then the handler runs."""
+    api = []
+    for item in API:
+        handler = validating(item.method, item.path, item.handler) if wire == "hosted" else item.handler
+        api.append(Route(item.path, authenticating(handler, item.credential), methods=[item.method]))
     api.append(Route("/openapi.json", openapi_document, methods=["GET"]))
     return [
         Route(paths.TOKEN_ISSUE, issue_token, methods=["POST"]),

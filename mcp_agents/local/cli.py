@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-from mcp_agents.local.config import LocalServiceConfig
+from mcp_agents.local.config import LIMIT_NAMES, LocalServiceConfig
 from mcp_agents.local.keys import DEV_KEY_FILE
 from mcp_agents.local.private import write_private
 from mcp_agents.local.service import run_local_service
@@ -38,15 +38,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     bursts = OPTION_BY_NAME["local_bursts"]
     parser.add_argument(bursts.flag or "--bursts", dest="bursts", action="store_true", default=None,
                         help=f"{bursts.help} [env {bursts.env}]")
+    for name in LIMIT_NAMES:
+        option = OPTION_BY_NAME[f"local_{name}"]
+        parser.add_argument(option.flag or f"--{name}", dest=option.name, default=None, metavar=name.upper(),
+                            help=f"{option.help} (default: {option.default}) [env {option.env}]")
 
 
 DEFAULT_PORT = 8787
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.load(data_dir=args.data_dir, local_api_key=args.api_key,
-                             local_allow_loopback_webhooks=args.allow_loopback_webhooks, local_wire=args.wire,
-                             local_bursts=args.bursts)
+    try:
+        settings = Settings.load(data_dir=args.data_dir, local_api_key=args.api_key,
+                                 local_allow_loopback_webhooks=args.allow_loopback_webhooks, local_wire=args.wire,
+                                 local_bursts=args.bursts,
+                                 **{f"local_{name}": getattr(args, f"local_{name}") for name in LIMIT_NAMES})
+    except ValueError as exc:
+        print(f"mcp-agents local: {exc}", file=sys.stderr)
+        return 2
     config = LocalServiceConfig(
         data_dir=settings.data_dir, host=args.host or "127.0.0.1",
         port=DEFAULT_PORT if args.port is None else args.port, api_key=settings.local_api_key or None,
@@ -54,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         interactions=tuple(item.strip() for item in args.interactions.split(",") if item.strip()),
         heartbeat_seconds=args.heartbeat, allow_loopback_webhooks=settings.local_allow_loopback_webhooks,
         wire=settings.local_wire,
-        bursts=settings.local_bursts,
+        bursts=settings.local_bursts, **settings.local_limits(),
     )
     return asyncio.run(_serve(config, Path(args.ready_file) if args.ready_file else None))
 

@@ -14,7 +14,6 @@ import anyio.to_thread
 from mcp_agents.local import records
 from mcp_agents.local.artifacts import check_path
 from mcp_agents.local.interactions.base import Mode, Post, Signal
-from mcp_agents.local.limits import check_value
 from mcp_agents.local.store import now_ms
 from mcp_agents.local.telemetry import event_row, insert_events
 from mcp_agents.models import AgentEvent, CreateAgentRunRequest, parse_type
@@ -22,6 +21,7 @@ from mcp_agents.models import AgentEvent, CreateAgentRunRequest, parse_type
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from mcp_agents.local.limits import Limits
     from mcp_agents.local.runtime import Runtime
 
 
@@ -58,7 +58,7 @@ class LocalRunContext:
     async def post_many(self, messages: Sequence[Post]) -> int:
         if not messages:
             raise ValueError("post_many needs at least one message")
-        stored = await self._runtime.post(self.run_id, [_item(post) for post in messages])
+        stored = await self._runtime.post(self.run_id, [_item(post, self._runtime.limits) for post in messages])
         return int(stored[-1]["ts"])
 
     async def next_signal(self, within: float | None = None) -> Signal | None:
@@ -71,7 +71,7 @@ class LocalRunContext:
         return await self._runtime.store.read(lambda conn: records.list_messages(conn, self.run_id))
 
     async def set_query(self, name: str, value: Any) -> None:
-        check_value(value, f"the answer of query {name!r}")
+        self._runtime.limits.check_value(value, f"the answer of query {name!r}")
         self._active.queries[name] = value
         text = json.dumps(self._active.queries)
         await self._runtime.store.write(
@@ -84,7 +84,7 @@ class LocalRunContext:
         await self._runtime.put_artifact(self.run_id, check_path(path), content, content_type)
 
     async def emit_events(self, events: list[dict[str, Any]]) -> None:
-        check_value(events, "the telemetry events")
+        self._runtime.limits.check_value(events, "the telemetry events")
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         base = {"timestamp": stamp, "runId": self.workflow_run_id, "model": self.model,
                 "environmentId": self.environment, "environmentType": "local", "interactionId": self.interaction}
@@ -94,7 +94,7 @@ class LocalRunContext:
         await self._runtime.store.write(lambda conn: insert_events(conn, rows))
 
     async def spawn_child(self, interaction: str, data: dict[str, Any], interactive: bool = False) -> str:
-        check_value(data, "the child run's data")
+        self._runtime.limits.check_value(data, "the child run's data")
         request = CreateAgentRunRequest(interaction=interaction, data=data, interactive=interactive,
                                         visibility=self.visibility)
         run = await self._runtime.create(self.started_by, request, parent_id=self.run_id)
@@ -110,14 +110,14 @@ class LocalRunContext:
         return await anyio.to_thread.run_sync(fn, *args)
 
 
-def _item(post: Post) -> dict[str, Any]:
+def _item(post: Post, limits: Limits) -> dict[str, Any]:
     """A message as the runtime stores it (compact wire keys)."""
     kind = parse_type(post.type)
     item: dict[str, Any] = {"t": kind.value if kind else str(post.type)}
     if post.message:
         item["m"] = post.message
     if post.details is not None:
-        check_value(post.details, "the message details")
+        limits.check_value(post.details, "the message details")
         item["d"] = post.details
     if post.workstream and post.workstream != "main":
         item["w"] = post.workstream

@@ -27,7 +27,7 @@ from mcp_agents.local.config import SHUTDOWN_TIMEOUT_SECONDS, SIGNAL_QUEUE_MAX
 from mcp_agents.local.context import ActiveRun, LocalRunContext
 from mcp_agents.local.errors import ServiceError
 from mcp_agents.local.interactions.base import Interaction, InteractionError, InteractionRegistry, Mode, Signal
-from mcp_agents.local.limits import check_value
+from mcp_agents.local.limits import Limits
 from mcp_agents.local.notify import Notifier
 from mcp_agents.local.store import Store, now_ms
 from mcp_agents.models import TERMINAL_STATUSES, CreateAgentRunRequest
@@ -51,8 +51,9 @@ def new_workflow_run_id() -> str:
 
 class Runtime:
     def __init__(self, store: Store, bus: Bus, registry: InteractionRegistry, files: ArtifactFiles,
-                 notifier: Notifier | None = None, *, bursts: bool = False) -> None:
+                 notifier: Notifier | None = None, *, bursts: bool = False, limits: Limits | None = None) -> None:
         self.store = store
+        self.limits = limits or Limits()
         self.bursts = bursts
         """Stamp messages as producers do on the hosted service: several share a millisecond (see `post`)."""
         self.bus = bus
@@ -122,7 +123,7 @@ class Runtime:
         run_id = active.run_id
         try:
             result = await interaction.run(ctx)
-            check_value(result, "the run's result")
+            self.limits.check_value(result, "the run's result")
         except asyncio.CancelledError:
             raise  # terminate or shutdown: they own the status
         except InteractionError as exc:
@@ -158,7 +159,7 @@ class Runtime:
         self.bus.end(run_id)
         urls = json.loads(row["params"]).get("notify_endpoints")
         if urls:
-            self.notifier.submit(list(urls), records.run_to_wire(row))
+            self.notifier.submit(row["started_by"], list(urls), records.run_to_wire(row))
         return True
 
     async def terminate(self, row: sqlite3.Row, reason: str | None) -> None:

@@ -27,6 +27,7 @@ from mcp_agents.local.interactions.base import InteractionRegistry
 from mcp_agents.local.interactions.demo import Demo
 from mcp_agents.local.interactions.echo import Echo
 from mcp_agents.local.keys import KEYS_FILE, load_dev_key, load_keys
+from mcp_agents.local.limits import Limits
 from mcp_agents.local.notify import Notifier
 from mcp_agents.local.private import make_private_dir, warn_if_shared
 from mcp_agents.local.runtime import Runtime
@@ -70,10 +71,12 @@ async def open_services(config: LocalServiceConfig, dev_key: str, base_url: str)
     wire = WireFormat(config.wire)
     bus = Bus(wire.encode)
     files = ArtifactFiles(data_dir, secret)
-    runtime = Runtime(store, bus, registry, files, Notifier(config.allow_loopback_webhooks), bursts=config.bursts)
+    limits = Limits.of(config)
+    notifier = Notifier(config.allow_loopback_webhooks, config.webhook_timeout_seconds)
+    runtime = Runtime(store, bus, registry, files, notifier, bursts=config.bursts, limits=limits)
     services = Services(store=store, bus=bus, runtime=runtime, tokens=TokenService(secret, keys,
                         config.token_ttl_seconds), files=files, heartbeat_seconds=config.heartbeat_seconds,
-                        base_url=base_url, wire=wire)
+                        base_url=base_url, wire=wire, limits=limits)
     try:
         await runtime.recover()
         yield services

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mcp_agents.local.errors import ServiceError
-from mcp_agents.local.limits import MAX_JSON_BODY_BYTES, parse_json, read_body
+from mcp_agents.local.limits import read_body
 from mcp_agents.models.hosted import DOCUMENT_URI, document, hosted_path
 from mcp_agents.models.hosted import operation as published_operation
 from mcp_agents.models.paths import API_VERSION
@@ -144,13 +144,14 @@ async def check_body(request: Request, operation: _Operation) -> None:
     anything else: the handler then reads the same bytes."""
     if operation.body is None:
         return
-    raw = await read_body(request, MAX_JSON_BODY_BYTES)
+    limits = request.app.state.services.limits
+    raw = await read_body(request, limits.body_bytes)
     request._body = raw  # what Starlette's `Request.body` keeps: the handler's `read_body` streams it again
     if not raw.strip():
         if operation.body_required:
             raise ServiceError(400, f"this request needs a JSON body ({SCHEMA} requires one)")
         return
-    data = parse_json(raw)
+    data = limits.parse_json(raw)
     errors = list(operation.body.iter_errors(data))
     if errors:
         raise _refuse("body", errors)

@@ -92,7 +92,7 @@ async def embedded_backend(settings: Settings) -> AsyncIterator[ServerDeps]:
 
     config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None,
                                 allow_loopback_webhooks=settings.local_allow_loopback_webhooks,
-                                wire=settings.local_wire, bursts=settings.local_bursts)
+                                wire=settings.local_wire, bursts=settings.local_bursts, **settings.local_limits())
     start = EmbeddedStart()
     stop = anyio.Event()
     try:

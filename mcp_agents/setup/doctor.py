@@ -224,7 +224,7 @@ async def local_round_trip(settings: Settings) -> float:
 
     nonce = f"doctor-{uuid.uuid4().hex[:12]}"
     config = LocalServiceConfig(data_dir=settings.data_dir, api_key=settings.local_api_key or None,
-                                wire=settings.local_wire)
+                                wire=settings.local_wire, **settings.local_limits())
     async with run_local_service(config) as service, AgentRunsClient(
             base_url=service.base_url, api_key=service.api_key, sts_url=service.sts_url, max_retries=0) as client:
         started = time.monotonic()

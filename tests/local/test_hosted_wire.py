@@ -18,8 +18,9 @@ import httpx2
 import pytest
 
 from mcp_agents.local import LocalServiceConfig, run_local_service
+from mcp_agents.models.hosted import Wire
 from mcp_agents.models.messages import MessageType, type_code
-from tests.local.helpers import client, issue_token, wait_message, wait_status
+from tests.local.helpers import RawConnection, client, issue_token, wait_message, wait_status
 
 pytestmark = pytest.mark.anyio
 
@@ -191,3 +192,36 @@ async def test_the_list_applies_every_published_filter(hosted: httpx2.AsyncClien
     assert found.status_code == 200 and found.json()["hits"] == [], found.text
     found = await hosted.get("/agents/search", params={"run_type": "autonomous", "until": started})
     assert [hit["id"] for hit in found.json()["hits"]] == [first]
+
+
+@pytest.mark.parametrize("wire", ["seed", "hosted"])
+async def test_a_stranger_gets_401_before_its_request_is_read_or_validated(tmp_path: Path, wire: Wire) -> None:
+    """Authentication comes first on both wires: without valid credentials, no schema error (which would
+    tell a stranger about the API) and no body read or parsed; with them, the schema's 400 names the field."""
+    config = LocalServiceConfig(data_dir=tmp_path / "data", heartbeat_seconds=0.2, wire=wire)
+    async with run_local_service(config) as service:
+        token = await issue_token(service, service.api_key)
+        refused = ({"json": {"interaction": "Echo", "model": "m"}}, {"params": {"limit": "many"}},
+                   {"content": b'{"interaction": NaN', "headers": {"Content-Type": "application/json"}})
+        for bearer in (None, "not-a-jwt", token[:-4] + "AAAA"):
+            async with client(service, bearer) as stranger:
+                for options in refused:
+                    answer = await stranger.request("GET" if "params" in options else "POST", "/agents",
+                                                    **options)  # type: ignore[arg-type]
+                    assert answer.status_code == 401, (bearer, options, answer.text)
+                    assert "model" not in answer.text and "limit" not in answer.text and "JSON" not in answer.text
+        # a body announced but never sent: the 401 does not wait for it, and the connection is not reused
+        connection = await RawConnection.open(service.port)
+        try:
+            await connection.send(b"POST /api/v1/agents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer x.y.z"
+                                  b"\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n")
+            status, headers, _ = await connection.response()
+            assert status == 401 and headers.get("connection") == "close"
+        finally:
+            await connection.close()
+        if wire == "hosted":
+            async with client(service, token) as caller:
+                answer = await caller.post("/agents", json={"interaction": "Echo", "model": "m"})
+                assert answer.status_code == 400 and "model" in answer.json()["message"], answer.text
+                answer = await caller.get("/agents", params={"limit": "many"})
+                assert answer.status_code == 400 and "limit" in answer.json()["message"], answer.text

@@ -8,6 +8,8 @@ import itertools
 import json
 import select
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,9 @@ import httpx2
 import pytest
 
 from mcp_agents.local import LocalServiceConfig, RunningService, run_local_service
-from mcp_agents.local.config import SIGNAL_QUEUE_MAX
-from mcp_agents.local.limits import MAX_JSON_DEPTH
+from mcp_agents.local.config import LIMIT_NAMES, LIMIT_RANGES, MAX_JSON_DEPTH, SIGNAL_QUEUE_MAX
+from mcp_agents.models.hosted import Wire
+from mcp_agents.settings import Settings
 from tests.local.helpers import RawConnection, client, issue_token, wait_status
 
 JSON = {"Content-Type": "application/json"}
@@ -204,13 +207,13 @@ async def test_the_hosted_wire_checks_the_schema_within_the_same_limits(tmp_path
     async with run_local_service(config) as service:
         token = await issue_token(service, service.api_key)
         auth = f"Authorization: Bearer {token}\r\n"
-        for headers in (auth, ""):  # nor is a stranger's body buffered before the 401
+        for headers, expected in ((auth, 413), ("", 401)):  # nor is a stranger's body read before the 401
             connection = await RawConnection.open(service.port)
             try:
                 await connection.send(f"POST /api/v1/agents HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
                                       "Content-Type: application/json\r\nContent-Length: 300000000\r\n\r\n".encode())
                 status, answer_headers, _ = await connection.response()  # no byte of the body was sent
-                assert status == 413 and answer_headers.get("connection") == "close"
+                assert status == expected and answer_headers.get("connection") == "close"
             finally:
                 await connection.close()
         connection = await RawConnection.open(service.port)
@@ -253,3 +256,64 @@ async def test_signals_a_run_does_not_read_are_bounded(tmp_path: Path) -> None:
         assert statuses[-1] == 429 and "signals" in answer.json()["message"], answer.text
         await api.delete(f"/agents/{run_id}")
         await wait_status(api, run_id, {"cancelled"})
+
+
+async def test_the_limits_are_settings(tmp_path: Path, anyio_backend: str) -> None:
+    """Each limit is a setting of `LocalServiceConfig` (and of the CLI and environment): the service refuses
+    just past the configured value, and takes it exactly."""
+    config = LocalServiceConfig(data_dir=tmp_path / "data", max_body_bytes=2048, max_token_body_bytes=300,
+                                max_artifact_bytes=1000, max_json_depth=5)
+    async with run_local_service(config) as service:
+        async with httpx2.AsyncClient(base_url=service.sts_url) as sts:
+            key = json.dumps({"type": "apikey", "key": service.api_key})
+            for size, expected in ((301, 413), (300, 200)):
+                answer = await sts.post("/token/issue", content=key.ljust(size).encode(), headers=JSON)
+                assert answer.status_code == expected, (size, answer.text)
+        async with client(service, await issue_token(service, service.api_key)) as api:
+            run_id = await started(api)
+            updates = f"/agents/{run_id}/updates"
+            body = '{"message": "x", "details": {"p": "%s"}}'
+            fits = body % ("a" * (2048 - len(body % "")))
+            assert (await api.post(updates, content=fits, headers=JSON)).status_code == 200
+            over = await api.post(updates, content=fits[:-1] + " }", headers=JSON)
+            assert over.status_code == 413 and "2048 bytes" in over.json()["message"], over.text
+            deep = await api.post(updates, content=f'{{"details": {nested(5)}}}', headers=JSON)
+            assert deep.status_code == 400 and "deeper than 5" in deep.json()["message"], deep.text
+            assert (await api.post(updates, content=f'{{"details": {nested(4)}}}', headers=JSON)).status_code == 200
+            artifact = f"/agents/{run_id}/artifacts/a.bin"
+            assert (await api.put(artifact, content=b"x" * 1001)).status_code == 413
+            assert (await api.put(artifact, content=b"x" * 1000)).status_code == 201
+            await assert_readable(api, run_id)
+
+
+@pytest.mark.parametrize("wire", ["seed", "hosted"])
+async def test_the_deepest_setting_round_trips(tmp_path: Path, anyio_backend: str, wire: Wire) -> None:
+    """At the highest depth the setting allows, what is written is read back, on both wires (the encoders
+    nest at most 254 levels)."""
+    deepest = LIMIT_RANGES["max_json_depth"][1]
+    config = LocalServiceConfig(data_dir=tmp_path / "data", max_json_depth=deepest, wire=wire)
+    async with (run_local_service(config) as service,
+                client(service, await issue_token(service, service.api_key)) as api):
+        run_id = await started(api)
+        details = nested(deepest - 1)
+        answer = await api.post(f"/agents/{run_id}/updates", content=f'{{"message": "x", "details": {details}}}',
+                                headers=JSON)
+        assert answer.status_code in (200, 201), answer.text  # the hosted wire answers 201
+        await assert_readable(api, run_id)
+
+
+@pytest.mark.parametrize(("name", "value"), [("max_json_depth", 0), ("max_json_depth", 129),
+                                             ("max_body_bytes", 100), ("max_token_body_bytes", 2**21),
+                                             ("max_artifact_bytes", 0)])
+def test_a_limit_out_of_range_is_refused_clearly(tmp_path: Path, name: str, value: int) -> None:
+    env, flag = LIMIT_NAMES[name]
+    with pytest.raises(ValueError, match=f"{env} \\({flag}\\) must be a whole number from"):
+        LocalServiceConfig(data_dir=tmp_path, **{name: value})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=env):
+        Settings.load({env: str(value)})
+    highest = LIMIT_RANGES[name][1]
+    assert Settings.load({env: str(highest)}).local_limits()[name] == highest  # type: ignore[literal-required]
+    refused = subprocess.run([sys.executable, "-m", "mcp_agents", "local", flag, "lots", "--data-dir", str(tmp_path)],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert refused.returncode == 2 and f"{env} ({flag}) must be a whole number" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
