@@ -105,6 +105,25 @@ async def test_question_without_elicitation_goes_to_the_model(local_service: Run
         assert "You said: green" in answered["runs"][0]["answer"]
 
 
+async def test_input_sent_without_a_wait_gives_the_cursor_its_turn_starts_at(local_service: RunningService,
+                                                                             mode: str) -> None:
+    """The cursor is taken before the input: a wait from it follows the turn the input starts, which neither the
+    question it answers nor the IDLE posted after that question ends (a view or a model waits from it)."""
+    async with mcp_client(local_service, mode) as mcp:
+        run_id = await start(mcp, data=demo(ask="Which colour?"), interactive=True)
+        asked = data(await call(mcp, "wait_for_agent_runs", {"run_ids": [run_id], "timeout_seconds": 30}))
+        assert asked["runs"][0]["question"] == "Which colour?"
+        sent = data(await call(mcp, "send_agent_input", {"run_id": run_id, "message": "teal"}))
+        cursor = sent["runs"][0]["cursor"]
+        assert Cursor.parse(cursor).covers(Cursor.parse(asked["runs"][0]["cursor"]))
+        assert f"since={{{run_id!r}: {cursor!r}}}" in sent["next_step"]
+        waited = data(await call(mcp, "wait_for_agent_runs", {"run_ids": [run_id], "since": {run_id: cursor},
+                                                              "timeout_seconds": 30}))
+        run = waited["runs"][0]
+        assert not waited["timed_out"] and run["turn"] == "waiting_for_input" and run.get("question") is None
+        assert "You said: teal" in run["answer"] and "QUESTION" not in run["messages"]["by_type"]
+
+
 async def test_declined_elicitation_leaves_the_question(local_service: RunningService, mode: str) -> None:
     async def human(context: Any, params: Any) -> ElicitResult:
         return ElicitResult(action="decline")

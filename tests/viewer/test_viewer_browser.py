@@ -3,9 +3,10 @@
 
 `node/drive.mjs` plays the scenarios once per module (an interactive Demo run followed live, its question
 answered and a follow-up sent from the view in each protocol era, a fan-out of three with uploaded files, a run
-from get_agent_run, a cancel by keyboard in a narrow host) and reports what the page showed; the tests below
-check it. Screenshots go to `build/viewer-screenshots/`. Runs in CI; skipped elsewhere only when Chromium or
-the npm packages are missing.
+from get_agent_run, a cancel by keyboard in a narrow host, a view opened from send_agent_input without a wait or
+from get_agent_run in the middle of a turn, a run that goes on in the chat after the view stopped following it)
+and reports what the page showed; the tests below check it. Screenshots go to `build/viewer-screenshots/`. Runs
+in CI; skipped elsewhere only when Chromium or the npm packages are missing.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def _tools() -> tuple[str, str]:
 def seen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     node, chromium = _tools()
     data = tmp_path_factory.mktemp("viewer-service")
-    with LocalServiceProcess(data, "sk-viewer-dev-key-0123456789abcdef") as local:
+    with LocalServiceProcess(data, "sk-viewer-dev-key-0123456789abcdef",
+                             args=("--interactions", "tests.support.gated:INTERACTIONS")) as local:
         env = clean_env(VERTESIA_API_URL=local.base_url, VERTESIA_API_KEY="sk-viewer-dev-key-0123456789abcdef",
                         VERTESIA_STS_URL=local.sts_url, MCP_AGENTS_LOG_LEVEL="warning")
         process, root = start_http_server(env, log=data.parent / "viewer-serve.log")
@@ -99,10 +101,12 @@ def test_a_demo_run_is_followed_live_and_answered_from_the_view(seen: dict[str, 
 def test_an_answered_turn_stops_following_and_a_follow_up_starts_the_next(seen: dict[str, Any],
                                                                           scenario: str) -> None:
     demo = seen["scenarios"][scenario]
-    assert demo["idle"]["calls"] == demo["calls"], "nothing is called while the run waits for input"
+    idle = demo["idle"]
+    assert all(is_check(call, idle["runId"]) for call in idle["checks"]), "only checks while the run waits for input"
+    assert idle["checking"] == "1"
     assert demo["idle"]["elapsed"] == demo["done"]["elapsed"], "the clock stops when the turn ends"
     assert demo["unlabelledIdle"] == []
-    assert demo["callsAfterReplyTyping"] == demo["calls"], "typing a message sends nothing"
+    assert "send_agent_input" not in demo["callsAfterReplyTyping"][len(demo["calls"]):], "typing sends nothing"
     assert demo["sending"] != "0", "the view follows the next turn"
     sends = [call for call in demo["callsAfterReply"] if call == "send_agent_input"]
     assert len(sends) == 2 and "wait_for_agent_runs" in demo["callsAfterReply"][len(demo["calls"]):]
@@ -110,6 +114,73 @@ def test_an_answered_turn_stops_following_and_a_follow_up_starts_the_next(seen: 
     assert after["badge"] == "waiting for input" and after["reply"] is not None and after["cancelVisible"]
     assert "you said 'more detail please'" in after["answerText"] and after["answerHeading"] == "Answer"
     assert after["sent"] == "You: more detail please"
+
+
+def is_check(call: dict[str, Any], run_id: str) -> bool:
+    """The view's check on a run it stopped following: the shortest wait, from the cursor it holds."""
+    args = call["arguments"]
+    return (call["name"] == "wait_for_agent_runs" and args["run_ids"] == [run_id] and args["timeout_seconds"] == 1
+            and isinstance(args.get("since", {}).get(run_id), str))
+
+
+def scenario(seen: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = seen["scenarios"][name]
+    assert "error" not in found, json.dumps(found, indent=1)[-6000:]
+    return found
+
+
+def test_a_view_opened_from_an_input_sent_without_a_wait_follows_the_new_turn(seen: dict[str, Any]) -> None:
+    """The result's cursor is taken before the send: the view waits from it, and the IDLE that ended the turn
+    the input answers does not end the new one (the run shows nothing of its new turn when the view looks)."""
+    sent = scenario(seen, "sendWithoutWait")
+    cursor = sent["sent"]["cursor"]
+    assert isinstance(cursor, str) and ":" in cursor and sent["sent"].get("turn") is None
+    looked = sent["looked"]
+    assert looked["badge"] == "running" and looked["answerText"] is None and looked["following"] == "1"
+    assert looked["waits"][0]["arguments"]["since"] == {sent["runId"]: cursor}
+    assert sent["working"]["badge"] == "running" and sent["working"]["answerText"] is None
+    done = sent["done"]
+    assert done["badge"] == "waiting for input" and done["answerText"].strip() == "You said: second"
+    assert done["answerHeading"] == "Answer" and done["reply"] is not None
+
+
+def test_a_run_record_taken_mid_turn_is_followed_once_the_run_posts(seen: dict[str, Any]) -> None:
+    """A record carries no cursor: the view reads the history, whose last turn is over (input sent, nothing posted
+    yet), as a wait from the start does; its check then sees the run go on and follows the turn to its end."""
+    mid = scenario(seen, "recordMidTurn")
+    settled = mid["settled"]
+    assert settled["badge"] == "waiting for input" and settled["checking"] == "1"
+    assert mid["working"]["badge"] == "running" and mid["working"]["answerHeading"] == "Previous answer"
+    done = mid["done"]
+    assert done["badge"] == "waiting for input" and done["answerText"].strip() == "You said: third"
+    assert done["answerHeading"] == "Answer"
+
+
+def test_a_view_that_stopped_following_sees_the_run_go_on_elsewhere(seen: dict[str, Any]) -> None:
+    """Answered from the chat: the view follows the new turn again; a whole turn made there shows; hidden, it stops
+    checking until shown; cancelled there, it shows it and stops checking; restarted there while the view was
+    hidden, the view follows it again once shown. It only ever checks with short waits from its cursor."""
+    gone = scenario(seen, "goneOnElsewhere")
+    run_id = gone["runId"]
+    settled = gone["settled"]
+    assert settled["answerText"].strip() == "First: hello" and settled["badge"] == "waiting for input"
+    assert settled["following"] == "0" and settled["checking"] == "1"
+    resumed = gone["resumed"]
+    assert resumed["badge"] == "running" and resumed["following"] == "1" and resumed["question"] is None
+    assert resumed["answerHeading"] == "Previous answer" and resumed["reply"] is None
+    assert gone["checks"] and is_check(gone["checks"][0], run_id)
+    answered = gone["answered"]
+    assert answered["badge"] == "waiting for input" and answered["answerText"].strip() == "You said: from the chat"
+    assert answered["answerHeading"] == "Answer" and answered["sent"] is None and answered["checking"] == "1"
+    again = gone["again"]
+    assert again["badge"] == "waiting for input" and again["answerText"].strip() == "You said: and again"
+    cancelled = gone["cancelled"]
+    assert cancelled["badge"] == "cancelled" and not cancelled["cancelVisible"] and cancelled["checking"] == "0"
+    restarted = gone["restarted"]
+    assert restarted["badge"] == "waiting for input" and restarted["answerText"].strip() == "Restarted: hello"
+    assert restarted["cancelVisible"] and restarted["checking"] == "1"
+    names = {call["name"] for call in gone["calls"]}
+    assert names <= {"wait_for_agent_runs", "get_agent_run", "get_agent_messages", "read_agent_artifact"}, names
 
 
 def test_agent_text_with_html_shows_as_text(seen: dict[str, Any]) -> None:

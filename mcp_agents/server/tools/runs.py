@@ -162,19 +162,15 @@ async def send_agent_input(
         body["message"] = message
     require(signal != "UserInput" or bool(body.get("message")), "UserInput needs a non-empty message")
     before = await client.runs.retrieve(run_id)
-    if wants_task(ctx):  # the task is the turn that this input starts
-        start = (await last_cursor(client, run_id)).cursor
-        await client.communication.send_signal(run_id, signal, body)
-        result = started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,
-                                   cursor=str(start), note=f"{signal} sent"))
-        return handoff(result, run_id, start)
-    if not wait_seconds:
-        await client.communication.send_signal(run_id, signal, body)
-        return started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,
-                                 cursor=None, note=f"{signal} sent; wait with your last cursor"))
-    # The next turn starts at the send: the wait goes on from the cursor taken before it.
+    # The next turn starts at the send: a wait from the cursor taken before it (this one's, a task's, or the
+    # caller's own from the result) follows that turn only, never the end of the turn the input answers.
     history = await last_cursor(client, run_id)
     await client.communication.send_signal(run_id, signal, body)
+    as_task = wants_task(ctx)
+    if as_task or not wait_seconds:
+        result = started(RunUpdate(run_id=run_id, status=before.status, interaction=RunRow.of(before).interaction,
+                                   cursor=str(history.cursor), note=f"{signal} sent"))
+        return handoff(result, run_id, history.cursor) if as_task else result
     watch = Watch(run_id, history.cursor)
     watch.answered(question=history.question is not None)  # the input starts a new turn
     waiter.watches = {run_id: watch}

@@ -66,6 +66,11 @@ async function shot(page, name) {
 
 const until = (frame, fn, ...args) => frame.waitForFunction(fn, { timeout: STEP_MS, polling: 100 }, ...args);
 const toolCalls = (page) => page.evaluate(() => window.host.calls.map((call) => call.name));
+const callsFrom = (page, index) => page.evaluate((from) => window.host.calls.slice(from)
+  .map((call) => ({ name: call.name, arguments: call.arguments })), index);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const runStatus = (frame) => frame.evaluate(() => ({ following: document.body.dataset.following,
+  checking: document.body.dataset.checking }));
 
 /** What the view shows of its runs right now. */
 function snapshot(frame) {
@@ -152,7 +157,9 @@ async function demo(era, theme, task) {
   await shot(page, `single-${theme}-${era}`);
   // The turn is over: the clock stands still and nothing is called until the user sends a follow-up.
   await new Promise((resolve) => setTimeout(resolve, 2100));
-  result.idle = { elapsed: (await snapshot(frame))[0].elapsed, calls: await toolCalls(page) };
+  result.idle = { elapsed: (await snapshot(frame))[0].elapsed, calls: await toolCalls(page),
+    checks: await callsFrom(page, result.calls.length), runId: await frame.evaluate(() =>
+      document.querySelector("article.run").dataset.runId), checking: (await runStatus(frame)).checking };
   result.unlabelledIdle = await unlabelled(frame);
   await frame.type(".reply textarea", "more detail please");
   await new Promise((resolve) => setTimeout(resolve, 600)); // typing alone must not send anything
@@ -273,12 +280,153 @@ async function cancel(era) {
   return result;
 }
 
+/** A view opened from send_agent_input without wait_seconds, on a run whose new turn shows nothing yet (Gated
+ * posts nothing until told): the view follows that turn from the result's cursor, not the end of the turn the
+ * input answered. */
+async function sendWithoutWait(era) {
+  const page = await openHost({ era, theme: "light" });
+  const result = { era };
+  result.runId = await page.evaluate(async () => (await window.host.call("start_agent_run", { interaction: "Gated",
+    data: { task: "hello" }, wait_seconds: 30 })).runs[0].run_id);
+  const shown = page.evaluate((id) => window.host.show("send_agent_input", { run_id: id, message: "second" }),
+    result.runId);
+  const frame = await view(page);
+  result.sent = (await shown).runs[0];
+  // The view has looked at the run: it settled, or its first wait came back and it waits again.
+  const deadline = Date.now() + STEP_MS;
+  for (;;) {
+    const waits = (await toolCalls(page)).filter((name) => name === "wait_for_agent_runs").length;
+    if (waits >= 2 || (await runStatus(frame)).following === "0") break;
+    if (Date.now() > deadline) throw new Error("the view never waited on the run");
+    await sleep(100);
+  }
+  result.looked = { ...(await snapshot(frame))[0], ...(await runStatus(frame)),
+    waits: (await callsFrom(page, 0)).filter((call) => call.name === "wait_for_agent_runs") };
+  await page.evaluate((id) => window.host.call("send_agent_input", { run_id: id, signal: "Think",
+    payload: { text: "thinking about the second message" } }), result.runId);
+  await until(frame, () => [...document.querySelectorAll(".timeline li")]
+    .some((li) => li.textContent.includes("thinking about the second message")));
+  result.working = { ...(await snapshot(frame))[0], ...(await runStatus(frame)) };
+  await page.evaluate((id) => window.host.call("send_agent_input", { run_id: id, signal: "Finish" }), result.runId);
+  await until(frame, () => document.body.dataset.following === "0" && !document.querySelector(".answer").hidden);
+  result.done = (await snapshot(frame))[0];
+  await page.close();
+  return result;
+}
+
+/** A view opened from get_agent_run (a record: no cursor) while a new turn has begun but shows nothing yet: the
+ * history says the last turn is over, as a wait from the start says too; once the run posts, the view's check
+ * sees it go on and follows the turn to its end. */
+async function recordMidTurn(era) {
+  const page = await openHost({ era, theme: "light" });
+  const result = { era };
+  result.runId = await page.evaluate(async () => {
+    const id = (await window.host.call("start_agent_run", { interaction: "Gated", data: { task: "hello" },
+      wait_seconds: 30 })).runs[0].run_id;
+    await window.host.call("send_agent_input", { run_id: id, message: "third" });
+    return id;
+  });
+  const shown = page.evaluate((id) => window.host.show("get_agent_run", { run_id: id }), result.runId);
+  const frame = await view(page);
+  await shown;
+  await until(frame, () => document.body.dataset.following === "0");
+  result.settled = { ...(await snapshot(frame))[0], ...(await runStatus(frame)) };
+  await page.evaluate((id) => window.host.call("send_agent_input", { run_id: id, signal: "Think",
+    payload: { text: "thinking about the third message" } }), result.runId);
+  await until(frame, () => [...document.querySelectorAll(".timeline li")]
+    .some((li) => li.textContent.includes("thinking about the third message")));
+  result.working = { ...(await snapshot(frame))[0], ...(await runStatus(frame)) };
+  await page.evaluate((id) => window.host.call("send_agent_input", { run_id: id, signal: "Finish" }), result.runId);
+  await until(frame, () => document.body.dataset.following === "0"
+    && document.querySelector(".answer-body").textContent.includes("You said: third"));
+  result.done = (await snapshot(frame))[0];
+  await page.close();
+  return result;
+}
+
+/** A view that stopped following (the run's turn was over) sees the run go on without it: answered from the chat,
+ * then a whole turn made there; hidden it does not check; cancelled, it stops checking; restarted while the view
+ * was hidden, it follows the run again once shown. */
+async function goneOnElsewhere(era) {
+  const page = await openHost({ era, theme: "dark" });
+  const shown = page.evaluate(() => window.host.show("start_agent_run", { interaction: "Gated",
+    data: { task: "hello" } }));
+  const frame = await view(page);
+  const result = { era, runId: (await shown).runs[0].run_id };
+  const chat = (args) => page.evaluate((call) => window.host.call(call.name, call.arguments),
+    { name: args.name || "send_agent_input", arguments: { run_id: result.runId, ...args.arguments } });
+  await until(frame, () => document.body.dataset.following === "0"
+    && document.querySelector(".badge").textContent === "waiting for input");
+  result.settled = { ...(await snapshot(frame))[0], ...(await runStatus(frame)) };
+  const settledAt = (await toolCalls(page)).length;
+  await chat({ arguments: { message: "from the chat" } });
+  await chat({ arguments: { signal: "Think", payload: { text: "working on the chat's message" } } });
+  await until(frame, () => [...document.querySelectorAll(".timeline li")]
+    .some((li) => li.textContent.includes("working on the chat's message")));
+  result.resumed = { ...(await snapshot(frame))[0], ...(await runStatus(frame)) };
+  result.checks = await callsFrom(page, settledAt);
+  await chat({ arguments: { signal: "Finish" } });
+  await until(frame, () => document.body.dataset.following === "0"
+    && document.querySelector(".answer-body").textContent.includes("You said: from the chat"));
+  result.answered = { ...(await snapshot(frame))[0], ...(await runStatus(frame)) };
+  // A whole turn made in the chat while the view stands still.
+  await chat({ arguments: { message: "and again" } });
+  await chat({ arguments: { signal: "Finish" } });
+  await until(frame, () => document.body.dataset.following === "0"
+    && document.querySelector(".answer-body").textContent.includes("You said: and again"));
+  result.again = { ...(await snapshot(frame))[0], ...(await runStatus(frame)) };
+  // Hidden (another tab in front), the view stops checking; shown again, it checks again.
+  const other = await browser.newPage();
+  await other.bringToFront();
+  await until(frame, () => document.hidden && document.body.dataset.checking === "0");
+  await page.bringToFront();
+  await until(frame, () => !document.hidden && document.body.dataset.checking === "1");
+  await chat({ name: "cancel_agent_run", arguments: {} });
+  await until(frame, () => document.querySelector(".badge").textContent === "cancelled"
+    && document.body.dataset.following === "0" && document.body.dataset.checking === "0");
+  result.cancelled = { ...(await snapshot(frame))[0], ...(await runStatus(frame)) };
+  // Restarted from the chat while the view was hidden: shown again, the view looks once more and follows it.
+  await other.bringToFront();
+  await until(frame, () => document.hidden);
+  const restarted = await chat({ name: "restart_agent_run", arguments: {} });
+  await chat({ name: "wait_for_agent_runs", arguments: { run_ids: [result.runId], timeout_seconds: 30,
+    since: { [result.runId]: restarted.runs[0].cursor } } });
+  await page.bringToFront();
+  await other.close();
+  await until(frame, () => document.body.dataset.following === "0"
+    && document.querySelector(".answer-body").textContent.includes("Restarted: hello"));
+  result.restarted = { ...(await snapshot(frame))[0], ...(await runStatus(frame)) };
+  result.calls = await callsFrom(page, 0);
+  await page.close();
+  return result;
+}
+
+/** A scenario whose failure is reported in its own result (its test fails), not for the whole drive. */
+async function alone(scenario, ...args) {
+  try {
+    return await scenario(...args);
+  } catch (error) {
+    const report = { error: String(error && error.stack || error) };
+    try {
+      report.failedView = await snapshot(await (await current.$("iframe")).contentFrame());
+      report.failedCalls = await current.evaluate(() => window.host.calls.map((call) => JSON.stringify(call)));
+      await current.close();
+    } catch {
+      // the report above is all there is
+    }
+    return report;
+  }
+}
+
 try {
   out.scenarios.demo = await demo("legacy", "light", "Summarize the Q3 sales data");
   out.scenarios.demoModern = await demo("2026-07-28", "dark", 'Check <b>bold</b> <img src=x onerror="window.pwned=true">');
   out.scenarios.fanout = await fanout("legacy");
   out.scenarios.record = await record("2026-07-28", out.scenarios.fanout.ids[0]);
   out.scenarios.cancel = await cancel("2026-07-28");
+  out.scenarios.sendWithoutWait = await alone(sendWithoutWait, "legacy");
+  out.scenarios.goneOnElsewhere = await alone(goneOnElsewhere, "2026-07-28");
+  out.scenarios.recordMidTurn = await alone(recordMidTurn, "legacy");
 } catch (error) {
   out.error = String(error && error.stack || error);
   try {

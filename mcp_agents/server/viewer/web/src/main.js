@@ -4,13 +4,19 @@
 // previews. It follows while a run works: once every run is done or its turn is over (an interactive run
 // answered and waits for the next input, or asked a question), it stops. Questions are answered and follow-up
 // messages sent (send_agent_input) and runs cancelled (cancel_agent_run) only on a click; a message sent starts
-// the next turn, which the view follows until it ends. Cursors are opaque: whatever a result gave is passed back.
+// the next turn, which the view follows until it ends. Cursors are opaque: whatever a result gave is passed back,
+// and a wait from a cursor is a new turn (the server's rule), so a view opened from a send follows that turn only.
+// A run the view stopped following is checked now and then (a short wait from its cursor, less often while
+// nothing happens) until it is over: when it goes on without the view (answered from the chat, restarted), the
+// view follows it again.
 import { Bridge } from "./bridge.js";
 import { csvTable, h, renderMarkdown } from "./content.js";
 
 const APP_INFO = { name: "mcp-agents-run-viewer", version: "1" };
 const WAIT_SECONDS = [2, 2, 3, 5, 8]; // the wait grows while nothing happens
 const PAUSE_MS = 250;
+const CHECK_AFTER_MS = [2000, 4000, 8000, 15_000, 30_000, 60_000]; // a settled run's checks: ever rarer while quiet
+const CHECK_SECONDS = 1; // each check is the shortest wait
 const RECORD_EVERY_MS = 4000; // plan, workstreams and the file list: at most this often while a run goes on
 const TIMELINE_SHOWN = 6;
 const TIMELINE_KEPT = 500;
@@ -31,6 +37,10 @@ let bridge;
 let stopped = false;
 let following = false; // the follow loop runs
 let quiet = 0; // waits in a row that brought nothing new: the next wait is longer
+let checking = false; // the check loop runs
+let checkRound = 0; // checks in a row that found nothing: the next one comes later
+let checkDone = false; // the next check also looks at runs that are over (the view was hidden: restarted since?)
+let wakeCheck = null; // cuts the check loop's pause short (a run settled anew, the view shows again, teardown)
 let renders = 0;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -161,6 +171,7 @@ async function step(pending) {
   await Promise.all(stale.map(refresh));
   for (const run of stale) if (run.final || run.turnOver) run.settled = true;
   render();
+  if (stale.some((run) => run.settled)) checkSoon(false);
   return moved.size > 0;
 }
 
@@ -171,6 +182,96 @@ async function waitOnce(targets, seconds) {
   const moved = new Set(applyResult(await bridge.callTool("wait_for_agent_runs", args)).filter(Boolean));
   render();
   return moved;
+}
+
+// -- checking on runs the view stopped following --------------------------------------------------------------
+
+/** The runs a check looks at: settled (nothing to follow) and not over, with a cursor to wait from. */
+function checkTargets(withDone = false) {
+  return [...runs.values()].filter((run) => run.settled && !run.sending && run.cursor !== undefined
+    && (withDone || !run.done));
+}
+
+/** (Re)start the checks from the shortest pause: a run just settled, or the view shows again. */
+function checkSoon(withDone) {
+  checkRound = 0;
+  checkDone = checkDone || withDone;
+  if (checking && wakeCheck) wakeCheck();
+  else check();
+}
+
+function pause(ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    wakeCheck = () => { clearTimeout(timer); resolve(true); };
+  });
+}
+
+/** While some run is settled but not over, a short wait from its cursor after a pause that grows while nothing
+ * happens; it stops when no run is left to check, the view is hidden (it starts again when shown) or torn down. */
+async function check() {
+  if (checking) return;
+  checking = true;
+  render();
+  try {
+    while (!stopped && !document.hidden && checkTargets(checkDone).length) {
+      if (await pause(CHECK_AFTER_MS[Math.min(checkRound, CHECK_AFTER_MS.length - 1)])) continue;
+      const targets = checkTargets(checkDone);
+      if (stopped || document.hidden || !targets.length) break;
+      checkDone = false;
+      checkRound++;
+      try {
+        if (await checkOnce(targets)) checkRound = 0;
+      } catch {
+        // the host or the server failed this time: the next check comes later anyway
+      }
+    }
+  } finally {
+    checking = false;
+    wakeCheck = null;
+    render();
+  }
+}
+
+/** One check; true when a run went on (the view follows it again). */
+async function checkOnce(targets) {
+  const args = { run_ids: targets.map((run) => run.id), until: "any", timeout_seconds: CHECK_SECONDS,
+    since: Object.fromEntries(targets.map((run) => [run.id, run.cursor])) };
+  const data = (await bridge.callTool("wait_for_agent_runs", args)).structuredContent || {};
+  const updates = Array.isArray(data.runs) ? data.runs : [];
+  const went = updates.filter((update) => update && runs.has(update.run_id)).filter((update) => {
+    const run = runs.get(update.run_id);
+    return run.settled && !run.sending && goneOn(run, update);
+  });
+  if (!went.length) return false;
+  render();
+  follow();
+  return true;
+}
+
+/** Whether a check's update shows the run went on since the view settled it; if so, the view follows it again.
+ * The wait from the cursor reads the turns as the server does: it starts a new turn there, and the IDLE a run
+ * posts after the question the view shows (read after it) ends no turn, so new messages that are all IDLE are no
+ * news. Anything else (work, a turn ended elsewhere, the run ended or was restarted) is. */
+function goneOn(run, update) {
+  const digest = update.messages || {};
+  const types = Object.keys(digest.by_type || {});
+  const news = digest.count > 0 && types.some((type) => type !== "IDLE");
+  if (!news && Boolean(update.done) === run.done) {
+    if (update.cursor) run.cursor = update.cursor; // past any stale IDLE
+    return false;
+  }
+  // From the update alone: a restarted run is not done, a turn that ended elsewhere ended now.
+  run.done = run.final = run.turnOver = false;
+  run.question = run.pausedAt = null;
+  const answer = run.answer;
+  applyUpdate(update);
+  if (!update.answer && answer) run.answerOld = true; // the answer shown is the previous turn's
+  run.sent = null; // the input that moved it came from elsewhere
+  run.note = run.done ? null : "The run went on outside this view.";
+  run.settled = run.refreshed = false; // follow it, and read its record and timeline at once
+  quiet = 0;
+  return true;
 }
 
 async function refresh(run) {
@@ -528,6 +629,8 @@ function render() {
   }
   // 0: every run is done or waits for input, and is shown as such
   document.body.dataset.following = String(list.filter((run) => !run.settled || run.sending).length);
+  // runs the view checks on now and then (settled, not over)
+  document.body.dataset.checking = String(checking ? checkTargets().length : 0);
   document.body.dataset.rendered = String(++renders);
 }
 
@@ -568,10 +671,14 @@ function onNotification(method, params) {
 }
 
 async function start() {
-  bridge = new Bridge({ notification: onNotification, teardown: () => { stopped = true; } });
+  bridge = new Bridge({ notification: onNotification, teardown: () => { stopped = true; if (wakeCheck) wakeCheck(); } });
   new ResizeObserver(() => bridge.sizeChanged(undefined, Math.ceil(root.getBoundingClientRect().height)))
     .observe(root);
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) follow(); });
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) { if (wakeCheck) wakeCheck(); return; } // no checks while hidden
+    follow();
+    checkSoon(true); // a run that was over may have been restarted meanwhile
+  });
   setInterval(tick, 1000);
   root.dataset.theme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light"; // until the host says
   try {
