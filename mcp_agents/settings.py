@@ -98,6 +98,10 @@ OPTIONS: tuple[Option, ...] = (
            "accepted besides the bind address and localhost (comma-separated, `name:*` for any port)."),
     Option("allowed_origins", "MCP_AGENTS_ALLOWED_ORIGINS", "--allowed-origins", "", "HTTP: extra `Origin` "
            "values accepted (comma-separated, e.g. `https://app.example.com`)."),
+    Option("forwarded_allow_ips", "MCP_AGENTS_FORWARDED_ALLOW_IPS", "--forwarded-allow-ips", "127.0.0.1,::1",
+           "HTTP: addresses or CIDRs (comma-separated, `*` for any) of the reverse proxies whose `X-Forwarded-For` "
+           "names the caller. Set it to your ingress proxy, or every caller behind it counts as one address for the "
+           "per-address limits (new bearers checked at once)."),
     Option("request_state_key", "MCP_AGENTS_REQUEST_STATE_KEY", None, "", "HTTP: shared secret sealing the "
            "2026-07-28 `requestState` of question round trips, so that a retry may reach any replica: give every "
            "replica the same value (32+ random characters; shorter is refused, longer hashed with SHA-256). "

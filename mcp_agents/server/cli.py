@@ -15,7 +15,8 @@ logger = logging.getLogger(__name__)
 
 # Settings whose flag is a switch (present = true) rather than a value.
 SWITCHES = frozenset({"read_only", "stateless", "local_allow_loopback_webhooks", "local_bursts"})
-HTTP_ONLY = ("http_auth", "stateless", "allowed_hosts", "allowed_origins", "request_state_key")
+HTTP_ONLY = ("http_auth", "stateless", "allowed_hosts", "allowed_origins", "request_state_key",
+             "forwarded_allow_ips")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

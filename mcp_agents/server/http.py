@@ -77,6 +77,7 @@ class HttpOptions:
     stateless: bool = False
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = field(default=())
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1", "::1")
     request_state_key: str = field(default="", repr=False)
     max_sessions: int = 1000
     session_idle_timeout: float = 600.0
@@ -88,13 +89,20 @@ class HttpOptions:
             raise HttpConfigError("MCP_AGENTS_MAX_SESSIONS and MCP_AGENTS_CALLER_SESSIONS must be >= 1")
         if not 0 < self.session_idle_timeout <= 86_400:
             raise HttpConfigError("MCP_AGENTS_SESSION_IDLE_TIMEOUT must be between 0 and 86400 seconds")
+        for proxy in self.forwarded_allow_ips:
+            if proxy != "*":
+                try:
+                    ipaddress.ip_network(proxy, strict=False)
+                except ValueError:
+                    raise HttpConfigError(f"MCP_AGENTS_FORWARDED_ALLOW_IPS: {proxy!r} is neither an IP address, "
+                                          "a CIDR nor `*`") from None
 
     @classmethod
     def load(cls, environ: Mapping[str, str], **overrides: str | bool | None) -> HttpOptions:
         """From the environment, then explicit values (CLI flags); bad values raise `HttpConfigError`."""
         raw: dict[str, str] = {}
         for name in ("http_auth", "stateless", "allowed_hosts", "allowed_origins", "request_state_key",
-                     "max_sessions", "session_idle_timeout", "caller_sessions"):
+                     "forwarded_allow_ips", "max_sessions", "session_idle_timeout", "caller_sessions"):
             option = OPTION_BY_NAME[name]
             value = overrides.get(name)
             if value is None:
@@ -112,6 +120,7 @@ class HttpOptions:
             auth=auth,  # type: ignore[arg-type]
             stateless=raw["stateless"].strip().lower() in {"1", "true", "yes", "on"},
             allowed_hosts=_csv(raw["allowed_hosts"]), allowed_origins=_csv(raw["allowed_origins"]),
+            forwarded_allow_ips=_csv(raw["forwarded_allow_ips"]),
             request_state_key=raw["request_state_key"], max_sessions=max_sessions, session_idle_timeout=idle,
             caller_sessions=caller_sessions,
         )
@@ -428,7 +437,7 @@ async def serve_http(server: MCPServer[ServerDeps], settings: Settings, options:
 
     app = build_http_app(server, settings, options)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                            lifespan="on", access_log=False)
+                            lifespan="on", access_log=False, forwarded_allow_ips=list(options.forwarded_allow_ips))
     logger.warning("serving MCP over streamable HTTP at http://%s:%s%s (auth %s%s)", _url_host(settings.host),
                    settings.port, MCP_PATH, options.auth, ", stateless" if options.stateless else "")
     await uvicorn.Server(config).serve()

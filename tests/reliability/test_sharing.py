@@ -27,7 +27,7 @@ from mcp_agents.local import RunningService
 from mcp_agents.server.admission import ADDRESS_CHECKS, address_key
 from mcp_agents.server.app import build_server
 from mcp_agents.server.deps import ServerDeps
-from mcp_agents.server.http import HttpOptions, build_http_app
+from mcp_agents.server.http import HttpConfigError, HttpOptions, build_http_app, serve_http
 from mcp_agents.settings import Settings
 from tests.local.helpers import KEYS, issue_token
 from tests.reliability.helpers import FAST_RETRY, FAST_STREAM, STEP_TIMEOUT, data, text_of
@@ -244,6 +244,61 @@ async def test_invented_bearers_from_one_address_cannot_hold_up_a_genuine_caller
                 upstream.release.set()  # the service answers at last: the held checks end in 401
             assert sorted(answer.status_code for answer in answers) == [401] * ADDRESS_CHECKS + [429] * (
                 40 - ADDRESS_CHECKS)
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["proxy-trusted", "proxy-not-trusted"])
+async def test_behind_a_trusted_proxy_each_caller_has_its_own_checks(trusted: bool) -> None:
+    """`mcp-agents serve` behind a reverse proxy (here 127.0.0.1, forwarding with X-Forwarded-For): when the
+    proxy is trusted (`MCP_AGENTS_FORWARDED_ALLOW_IPS`, the default trusts loopback) a flood from one caller
+    leaves another caller's first check free; when it is not, every caller counts as the proxy's address."""
+    genuine = jwt.encode({"sub": "user:genuine", "exp": 4_000_000_000}, "the-upstream-stand-in-key" * 2,
+                         algorithm="HS256")
+    upstream = HoldingUpstream(genuine)
+    port = free_port()
+    async with upstream.serving() as url:
+        settings = Settings.load({"VERTESIA_API_URL": url, "VERTESIA_STS_URL": url.removesuffix("/api/v1"),
+                                  "MCP_AGENTS_PORT": str(port), "MCP_AGENTS_TRANSPORT": "http"})
+        environ = {"MCP_AGENTS_HTTP_AUTH": "required"} | ({} if trusted else
+                                                          {"MCP_AGENTS_FORWARDED_ALLOW_IPS": "10.0.0.0/8"})
+        options = HttpOptions.load(environ)
+        root = f"http://127.0.0.1:{port}"
+        async with anyio.create_task_group() as group, httpx2.AsyncClient(timeout=STEP_TIMEOUT) as http:
+            group.start_soon(serve_http, build_server(settings, http=options), settings, options)
+            with anyio.fail_after(STEP_TIMEOUT):
+                while True:
+                    try:
+                        await http.get(f"{root}/healthz")
+                        break
+                    except httpx2.TransportError:
+                        await anyio.sleep(0.02)
+            answers: list[httpx2.Response] = []
+
+            async def intrude(bearer: str) -> None:
+                answers.append(await http.post(f"{root}/mcp", json=INITIALIZE, headers={
+                    **ACCEPT, "Authorization": f"Bearer {bearer}", "X-Forwarded-For": "203.0.113.7"}))
+
+            for bearer in made_up_bearers(2 * ADDRESS_CHECKS)[ADDRESS_CHECKS:]:  # invented JWTs, held upstream
+                group.start_soon(intrude, bearer)
+            await upstream.until_held(ADDRESS_CHECKS)
+            with anyio.fail_after(STEP_TIMEOUT):
+                opened = await http.post(f"{root}/mcp", json=INITIALIZE, headers={
+                    **ACCEPT, "Authorization": f"Bearer {genuine}", "X-Forwarded-For": "198.51.100.1"})
+            if trusted:
+                assert opened.status_code == 200 and opened.headers["mcp-session-id"]
+            else:
+                assert opened.status_code == 429 and opened.headers["retry-after"]
+            upstream.release.set()
+            with anyio.fail_after(STEP_TIMEOUT):
+                while len(answers) < ADDRESS_CHECKS:  # noqa: ASYNC110 - bounded
+                    await anyio.sleep(0.01)
+            assert {answer.status_code for answer in answers} == {401}
+            group.cancel_scope.cancel()
+
+
+def test_a_proxy_address_that_is_not_one_is_refused_clearly() -> None:
+    with pytest.raises(HttpConfigError, match="MCP_AGENTS_FORWARDED_ALLOW_IPS: 'ingress' is neither"):
+        HttpOptions.load({"MCP_AGENTS_FORWARDED_ALLOW_IPS": "10.0.0.0/8, ingress"})
+    assert HttpOptions.load({}, forwarded_allow_ips="*").forwarded_allow_ips == ("*",)
 
 
 def test_checks_count_per_client_address_an_ipv6_host_by_its_64() -> None:
