@@ -271,7 +271,26 @@ def question_text(watch: Watch) -> str:
 
 
 class Waiter:
-    """One wait over one or many runs; `run()` returns the update, or the input the client must supply."""
+    """One wait over one or many runs; `run()` returns the update, or the input the client must supply.
+
+    A replica holds one per waiting caller for minutes: slots, and nothing built before it is needed.
+    """
+
+    __slots__ = (
+        "_ask_lock",
+        "client",
+        "ctx",
+        "elicit",
+        "input_needed",
+        "relayed",
+        "resumed",
+        "stop",
+        "stopped",
+        "timeout",
+        "tool",
+        "until",
+        "watches",
+    )
 
     def __init__(self, ctx: Context[Any, Any], client: AgentRunsClient, tool: str, run_ids: Sequence[str],
                  since: Mapping[str, Cursor] | None, until: Until, timeout: float, *, may_ask: bool = True) -> None:
@@ -282,10 +301,11 @@ class Waiter:
         self.timeout = timeout
         self.watches = {run_id: Watch(run_id, (since or {}).get(run_id, START)) for run_id in run_ids}
         self.relayed = 0
-        self.ask_lock = anyio.Lock()
+        self._ask_lock: anyio.Lock | None = None  # a lock holds a deque: built for the first question asked
         self.elicit = may_ask and can_elicit(ctx)
         self.input_needed = False
-        self.stop: anyio.CancelScope | None = None  # while following: cancelled once the wait is satisfied
+        self.stop: anyio.CancelScope | None = None  # while following: bounds the wait, and cancelled once satisfied
+        self.stopped = False  # `stop` was cancelled because the wait is satisfied (not by its deadline)
         self.resumed: bool | None = None
 
     # -- the sealed state of the 2026-07-28 input-required round trip --------------------------------------
@@ -371,12 +391,11 @@ class Waiter:
         if modern(self.ctx):
             watch.eliciting = True
             self.input_needed = True
-            if self.stop is not None:
-                self.stop.cancel()
+            self._stop()
             return
         watch.eliciting = True
         try:
-            async with self.ask_lock:
+            async with self.ask_lock():
                 outcome = await self.ctx.elicit(question_text(watch), HumanAnswer)
         except anyio.get_cancelled_exc_class():
             watch.note = "the wait ended before the user answered"
@@ -454,8 +473,19 @@ class Waiter:
         self.stop_if_satisfied()
 
     def stop_if_satisfied(self, force: bool = False) -> None:
-        if self.stop is not None and (self.satisfied() or (force and self.until == "any")):
+        if self.satisfied() or (force and self.until == "any"):
+            self._stop()
+
+    def _stop(self) -> None:
+        if self.stop is not None:
+            self.stopped = True
             self.stop.cancel()
+
+    def ask_lock(self) -> anyio.Lock:
+        """One question at a time to the human (handshake era)."""
+        if self._ask_lock is None:
+            self._ask_lock = anyio.Lock()
+        return self._ask_lock
 
     async def run(self) -> RunsUpdate | InputRequiredResult:
         """Wait; call `resume()` first when the caller must know whether this is a retry."""
@@ -475,11 +505,12 @@ class Waiter:
                 watch.caught_up = True  # the user declined this round: the question goes to the model
             else:
                 followed.append(watch)
-        with anyio.move_on_after(max(deadline - time.monotonic(), 0)) as scope:
-            with anyio.CancelScope() as self.stop:
-                await self._follow_all(followed)
+        remaining = max(deadline - time.monotonic(), 0)
+        with anyio.CancelScope(deadline=anyio.current_time() + remaining) as scope:  # one scope: the time bound
+            self.stop = scope
+            await self._follow_all(followed)
         self.stop = None
-        timed_out = scope.cancelled_caught
+        timed_out = scope.cancelled_caught and not self.stopped
         if self.input_needed:
             return self.input_required()
         await self.finish()
