@@ -33,6 +33,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, BearerAuth
 from mcp.server.auth.provider import AccessToken, TokenVerifier
 from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
 from mcp.server.mcpserver import RequestStateSecurity
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
@@ -40,7 +41,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_agents import __version__
@@ -355,12 +356,15 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 def build_http_app(server: MCPServer[ServerDeps], settings: Settings, options: HttpOptions) -> Starlette:
     """The ASGI app: `/healthz` (open), `/mcp` (bearer gate, rebinding protection, the MCP transport)."""
     check_bind(settings, options)
-    inner = server.streamable_http_app(
+    # Builds the session manager. Its own app is not used: its error, exception and routing layers would sit
+    # under ours, one more coroutine frame each in every request, and a wait holds its request for minutes.
+    server.streamable_http_app(
         streamable_http_path=MCP_PATH, stateless_http=options.stateless,
         transport_security=transport_security(settings, options), host=settings.host,
         max_sessions=options.max_sessions, session_idle_timeout=options.session_idle_timeout,
     )
     manager = server.session_manager
+    transport = StreamableHTTPASGIApp(manager)
     base_url = f"http://{_url_host(settings.host)}:{settings.port}"
     resource_url = AnyHttpUrl(base_url + MCP_PATH)
     required = options.auth == "required"
@@ -373,8 +377,9 @@ def build_http_app(server: MCPServer[ServerDeps], settings: Settings, options: H
     # manager, with no public accessor in mcp 2.3: read here, in one place.
     check = BearerCheck(lambda: lifespan_deps(manager._lifespan_state))
     sessions = None if options.stateless else SessionQuota(options.caller_sessions, lambda: manager._server_instances)
-    routes.append(Mount("/", app=BearerGate(TrimmedRoutingHeaders(inner), required=required,
-                                            resource_metadata_url=metadata_url, check=check, sessions=sessions)))
+    routes.append(Route(MCP_PATH, endpoint=BearerGate(TrimmedRoutingHeaders(transport), required=required,
+                                                      resource_metadata_url=metadata_url, check=check,
+                                                      sessions=sessions)))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

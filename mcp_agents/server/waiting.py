@@ -17,13 +17,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
-import anyio.abc
 from mcp.server.elicitation import AcceptedElicitation, render_elicitation_schema
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -62,14 +61,16 @@ class HumanAnswer(BaseModel):
     answer: str = Field(description="Your answer to the agent")
 
 
-@dataclass
+@dataclass(slots=True)
 class Watch:
     """What a wait knows about one run: the per-run accumulator of waits and tasks.
 
     Feed it the run's messages in the service's order with `take` (it skips what its cursor says was
     delivered: `read` does so for a whole read from `cursor.since`) and the run's record with `see`;
     `result()` is where the run stands. A watch that starts from a cursor starts a new turn (WORKING):
-    the messages before the cursor belong to turns the caller already saw end.
+    the messages before the cursor belong to turns the caller already saw end. A replica holds one per
+    followed run for the whole wait: slots, and a short list rather than a deque (whose first block alone
+    is 600 bytes), keep that small.
     """
 
     run_id: str
@@ -80,7 +81,7 @@ class Watch:
     count: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
     tools: list[str] = field(default_factory=list)
-    last: deque[str] = field(default_factory=lambda: deque(maxlen=LAST_LINES))
+    last: list[str] = field(default_factory=list)  # the newest `LAST_LINES` lines (see `_keep_last`)
     answer: str | None = None  # from an ANSWER message (the run's own): the answer of the turn
     completion: str | None = None  # the end-of-run COMPLETE's text: the answer when there is no ANSWER
     turn: Turn = field(default_factory=Turn)
@@ -149,7 +150,7 @@ class Watch:
         if message.type not in (MessageType.STREAMING_CHUNK, MessageType.ANSWER, *INPUT_TYPES):
             gist = message_gist(message)
             if gist:
-                self.last.append(f"{message.type.value} {clip(message.workstream_id, 30)}: {clip(gist, 160)}")
+                self._keep_last(f"{message.type.value} {clip(message.workstream_id, 30)}: {clip(gist, 160)}")
         units = work_units(message)
         if units is not None:
             self.units = units
@@ -173,6 +174,10 @@ class Watch:
         if message.ends_run:
             self.ended = True  # `done` once the run's record says so too (see `Waiter.settle_status`)
         return True
+
+    def _keep_last(self, *lines: str) -> None:
+        self.last.extend(lines)
+        del self.last[:-LAST_LINES]
 
     def answered(self, question: bool | None = None) -> None:
         """Input was sent: a new turn starts. When it answers a question (`question`, default: the one
@@ -230,7 +235,7 @@ class Watch:
         units = raw.get("units")
         if isinstance(units, list) and len(units) == 2:
             watch.units = (int(units[0]), int(units[1]))
-        watch.last.extend(str(line) for line in raw.get("last", []))
+        watch._keep_last(*(str(line) for line in raw.get("last", [])))
         return watch
 
 
@@ -266,7 +271,26 @@ def question_text(watch: Watch) -> str:
 
 
 class Waiter:
-    """One wait over one or many runs; `run()` returns the update, or the input the client must supply."""
+    """One wait over one or many runs; `run()` returns the update, or the input the client must supply.
+
+    A replica holds one per waiting caller for minutes: slots, and nothing built before it is needed.
+    """
+
+    __slots__ = (
+        "_ask_lock",
+        "client",
+        "ctx",
+        "elicit",
+        "input_needed",
+        "relayed",
+        "resumed",
+        "stop",
+        "stopped",
+        "timeout",
+        "tool",
+        "until",
+        "watches",
+    )
 
     def __init__(self, ctx: Context[Any, Any], client: AgentRunsClient, tool: str, run_ids: Sequence[str],
                  since: Mapping[str, Cursor] | None, until: Until, timeout: float, *, may_ask: bool = True) -> None:
@@ -277,10 +301,11 @@ class Waiter:
         self.timeout = timeout
         self.watches = {run_id: Watch(run_id, (since or {}).get(run_id, START)) for run_id in run_ids}
         self.relayed = 0
-        self.ask_lock = anyio.Lock()
+        self._ask_lock: anyio.Lock | None = None  # a lock holds a deque: built for the first question asked
         self.elicit = may_ask and can_elicit(ctx)
         self.input_needed = False
-        self.group: anyio.abc.TaskGroup | None = None
+        self.stop: anyio.CancelScope | None = None  # while following: bounds the wait, and cancelled once satisfied
+        self.stopped = False  # `stop` was cancelled because the wait is satisfied (not by its deadline)
         self.resumed: bool | None = None
 
     # -- the sealed state of the 2026-07-28 input-required round trip --------------------------------------
@@ -366,12 +391,11 @@ class Waiter:
         if modern(self.ctx):
             watch.eliciting = True
             self.input_needed = True
-            if self.group is not None:
-                self.group.cancel_scope.cancel()
+            self._stop()
             return
         watch.eliciting = True
         try:
-            async with self.ask_lock:
+            async with self.ask_lock():
                 outcome = await self.ctx.elicit(question_text(watch), HumanAnswer)
         except anyio.get_cancelled_exc_class():
             watch.note = "the wait ended before the user answered"
@@ -449,8 +473,19 @@ class Waiter:
         self.stop_if_satisfied()
 
     def stop_if_satisfied(self, force: bool = False) -> None:
-        if self.group is not None and (self.satisfied() or (force and self.until == "any")):
-            self.group.cancel_scope.cancel()
+        if self.satisfied() or (force and self.until == "any"):
+            self._stop()
+
+    def _stop(self) -> None:
+        if self.stop is not None:
+            self.stopped = True
+            self.stop.cancel()
+
+    def ask_lock(self) -> anyio.Lock:
+        """One question at a time to the human (handshake era)."""
+        if self._ask_lock is None:
+            self._ask_lock = anyio.Lock()
+        return self._ask_lock
 
     async def run(self) -> RunsUpdate | InputRequiredResult:
         """Wait; call `resume()` first when the caller must know whether this is a retry."""
@@ -461,26 +496,42 @@ class Waiter:
             with anyio.fail_after(max(self.timeout, MIN_SETUP_SECONDS)):
                 if self.resumed:
                     await self.apply_answers()
-                for run_id, run in zip(self.watches, await self._retrieve_all(), strict=True):
-                    self.watches[run_id].see(run)
+                await self._see_all()
         except TimeoutError:
             raise ToolError(f"the Agent Runs service did not answer within {self.timeout:g} s; retry") from None
-        with anyio.move_on_after(max(deadline - time.monotonic(), 0)) as scope:
-            async with anyio.create_task_group() as group:
-                self.group = group
-                for watch in self.watches.values():
-                    if watch.question is not None and watch.declined:
-                        watch.caught_up = True  # the user declined this round: the question goes to the model
-                    else:
-                        group.start_soon(self.follow, watch)
-        self.group = None
-        timed_out = scope.cancelled_caught
+        followed: list[Watch] = []
+        for watch in self.watches.values():
+            if watch.question is not None and watch.declined:
+                watch.caught_up = True  # the user declined this round: the question goes to the model
+            else:
+                followed.append(watch)
+        remaining = max(deadline - time.monotonic(), 0)
+        with anyio.CancelScope(deadline=anyio.current_time() + remaining) as scope:  # one scope: the time bound
+            self.stop = scope
+            await self._follow_all(followed)
+        self.stop = None
+        timed_out = scope.cancelled_caught and not self.stopped
         if self.input_needed:
             return self.input_required()
         await self.finish()
         update = RunsUpdate(runs=[watch.result() for watch in self.watches.values()], timed_out=timed_out)
         update.next_step = next_step_for(update)
         return update
+
+    async def _follow_all(self, watches: Sequence[Watch]) -> None:
+        """Follow every watch at once; a single run (the usual wait) in this task, without a task of its own,
+        which is most of what an idle wait would otherwise hold beyond its caller's request."""
+        if len(watches) == 1:
+            await self.follow(watches[0])
+            return
+        async with anyio.create_task_group() as group:
+            for watch in watches:
+                group.start_soon(self.follow, watch)
+
+    async def _see_all(self) -> None:
+        """Every run's record into its watch; the records themselves are not kept for the wait."""
+        for run_id, run in zip(self.watches, await self._retrieve_all(), strict=True):
+            self.watches[run_id].see(run)
 
     async def _retrieve_all(self) -> list[AgentRun]:
         """Every run at once; the first failure is raised as itself (not as an exception group)."""

@@ -73,3 +73,11 @@ def test_state_round_trip_keeps_cursor_turn_and_question() -> None:
     assert again.cursor == watch.cursor == Cursor(100, 2)
     assert again.question == "Your file?" and again.turn.state is watch.turn.state
     assert Watch.load("run-1", {"since": 1234}).cursor == Cursor(1234)  # a legacy integer cursor
+
+
+def test_the_digest_keeps_the_newest_lines_also_across_a_state_round_trip() -> None:
+    watch = fed(*(msg("THOUGHT", f"step {index}", 100 + index) for index in range(8)))
+    last = watch.result().messages.last
+    assert [line.rsplit(" ", 1)[-1] for line in last] == ["3", "4", "5", "6", "7"]
+    restored = Watch.load("run-1", {**watch.dump(), "last": [f"THOUGHT main: step {n}" for n in range(8)]})
+    assert restored.result().messages.last == [f"THOUGHT main: step {n}" for n in range(3, 8)]
