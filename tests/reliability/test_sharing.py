@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -147,8 +147,15 @@ async def cookie_upstream() -> AsyncIterator[tuple[str, list[tuple[str, str | No
         response.set_cookie("upstream_session", f"for-{who}", path="/")
         return response
 
+    async with serving_runs(runs) as url:
+        yield url, seen
+
+
+@asynccontextmanager
+async def serving_runs(endpoint: Callable[[Request], Awaitable[JSONResponse]]) -> AsyncIterator[str]:
+    """A real upstream on a free loopback port answering `GET /api/v1/agents` with `endpoint`; its API URL."""
     port = free_port()
-    config = uvicorn.Config(Starlette(routes=[Route("/api/v1/agents", runs)]), host="127.0.0.1", port=port,
+    config = uvicorn.Config(Starlette(routes=[Route("/api/v1/agents", endpoint)]), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     async with anyio.create_task_group() as group:
@@ -157,7 +164,7 @@ async def cookie_upstream() -> AsyncIterator[tuple[str, list[tuple[str, str | No
             while not server.started:  # noqa: ASYNC110 - uvicorn has a flag, no event
                 await anyio.sleep(0.01)
         try:
-            yield f"http://127.0.0.1:{port}/api/v1", seen
+            yield f"http://127.0.0.1:{port}/api/v1"
         finally:
             server.should_exit = True
             group.cancel_scope.cancel()
@@ -189,21 +196,11 @@ class HoldingUpstream:
 
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[str]:
-        port = free_port()
-        config = uvicorn.Config(Starlette(routes=[Route("/api/v1/agents", self.runs)]), host="127.0.0.1", port=port,
-                                log_level="warning", lifespan="off")
-        server = uvicorn.Server(config)
-        async with anyio.create_task_group() as group:
-            group.start_soon(server.serve)
-            with anyio.fail_after(STEP_TIMEOUT):
-                while not server.started:  # noqa: ASYNC110 - uvicorn has a flag, no event
-                    await anyio.sleep(0.01)
-            try:
-                yield f"http://127.0.0.1:{port}/api/v1"
-            finally:
-                self.release.set()
-                server.should_exit = True
-                group.cancel_scope.cancel()
+        try:
+            async with serving_runs(self.runs) as url:
+                yield url
+        finally:
+            self.release.set()
 
 
 async def test_invented_bearers_from_one_address_cannot_hold_up_a_genuine_callers_first_check() -> None:
