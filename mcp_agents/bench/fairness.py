@@ -9,6 +9,8 @@ B runs in a process of its own (`bench.caller`), apart from the bench's load (A'
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -20,13 +22,14 @@ import httpx2
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from mcp_agents.bench import caller
-from mcp_agents.bench.fanout import PATTERN, create_runs, post_all, ready_all, stop_runs, warm
-from mcp_agents.bench.harness import Harness, HttpServer, Service, caller_http, log
+from mcp_agents.bench.fanout import PATTERN, POSTERS, create_runs, ready_all, stop_runs, warm
+from mcp_agents.bench.harness import Harness, HttpServer, Service, caller_http, issue_token, log
+from mcp_agents.bench.rawhttp import Endpoint, read_response, request_head
 from mcp_agents.bench.report import Figure, Line
 from mcp_agents.bench.sizes import Sizes
 from mcp_agents.bench.stats import summarize
 from mcp_agents.bench.waits import Pulse, Tap, keep_waiting, latest_cursor
-from mcp_agents.client import AgentRunsClient
+from mcp_agents.models.paths import API_VERSION
 
 FAIRNESS_TARGET = 2.0
 WAIT_CALL_SECONDS = 300.0
@@ -63,14 +66,38 @@ async def other_caller(harness: Harness, server: HttpServer, run_id: str, api_ke
                 process.kill()
 
 
-async def _keep_posting(client: AgentRunsClient, runs: list[str], posted: list[int]) -> None:
-    """One message to every run, again and again (the heavy caller's runs stay busy), until cancelled."""
-    round_ = 0
-    while True:
-        await post_all(client, [(run_id, f"busy-{index}-{round_}") for index, run_id in enumerate(runs)])
-        posted[0] += len(runs)
-        round_ += 1
-        await anyio.sleep(0.2)
+async def _keep_posting(service: Service, runs: list[str], posted: list[int]) -> None:
+    """One message to every run, again and again (the heavy caller's runs stay busy), until cancelled.
+
+    Raw keep-alive POSTs (`rawhttp`, as ingest posts): through the client library, whose models cost
+    about a third of the bench's CPU at this rate, the load generator took that much more of the cores
+    the replica under test runs on."""
+    endpoint = Endpoint.from_url(service.base_url)
+    headers = {"Authorization": f"Bearer {await issue_token(service)}", "x-api-version": API_VERSION,
+               "Content-Type": "application/json"}
+    conns = [await endpoint.connect() for _ in range(POSTERS)]
+    queue: list[tuple[str, bytes]] = []
+
+    async def send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while queue:
+            run_id, body = queue.pop()
+            writer.write(request_head("POST", endpoint, f"/agents/{run_id}/updates", headers, len(body)) + body)
+            status, answer = await read_response(reader)
+            if not 200 <= status < 300:
+                raise RuntimeError(f"posting to run {run_id} answered {status}: {answer[:200]!r}")
+
+    try:
+        for round_ in itertools.count():
+            queue.extend((run_id, json.dumps({"message": f"busy-{index}-{round_}"}).encode())
+                         for index, run_id in reversed(list(enumerate(runs))))
+            async with anyio.create_task_group() as group:
+                for reader, writer in conns:
+                    group.start_soon(send, reader, writer)
+            posted[0] += len(runs)
+            await anyio.sleep(0.2)
+    finally:
+        for _, writer in conns:
+            writer.close()
 
 
 async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
@@ -93,7 +120,7 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
                 group.start_soon(keep_waiting, heavy, runs, cursors, tap, WAIT_CALL_SECONDS)
                 await ready_all(client, runs, lambda index: tap, pulse, sizes.timeout)
                 log(f"fairness: the heavy caller follows {count} runs")
-                group.start_soon(_keep_posting, client, runs, posted)
+                group.start_soon(_keep_posting, service, runs, posted)
                 busy = await light.sample(sizes.repeat)
                 group.cancel_scope.cancel()
         await stop_runs(client, [light_run, *runs])
