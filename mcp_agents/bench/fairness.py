@@ -135,6 +135,7 @@ async def measure(harness: Harness, service: Service, sizes: Sizes) -> Figure:
     gap_ms = caller.SAMPLE_GAP_SECONDS * 1000
     figure.notes.append(f"each caller has its own API key (a distinct principal) and its own process (the sampled "
                         f"one apart from the bench's load); samples {gap_ms:.0f} ms apart;"
-                        " the busy ones run while the bench posts a message to each of the heavy caller's "
-                        "runs every 0.2 s or so and its wait relays them (16 runs over streams, the rest by polling)")
+                        " the busy ones run while the bench posts a message (raw keep-alive POSTs) to each of the "
+                        "heavy caller's runs every 0.2 s or so and its wait relays them (16 runs over streams, "
+                        "the rest by polling)")
     return figure
