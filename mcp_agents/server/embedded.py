@@ -3,9 +3,12 @@
 
 What the API client needs is ready before the server answers anything, in microseconds: the listening
 socket is bound here (so the URL is known) and the development key is read or created. The service
-itself (its imports, the database, uvicorn) then starts in a background task. Until it is up, every
-request the client sends waits at `StartGate`, at most `STARTUP_SECONDS`; a start that failed makes
-each of them fail at once with the reason, which tools and resources report as their error.
+itself (its imports, the database, uvicorn) then starts in a background task, once a request needs it
+or `START_AFTER_SECONDS` after launch, whichever comes first: its imports hold the GIL for a few hundred
+milliseconds, and started at once they slowed the answers to `initialize` and `tools/list` (a client's
+handshake comes right after launch; its first tool call, later). Until it is up, every request the
+client sends waits at `StartGate`, at most `STARTUP_SECONDS`; a start that failed makes each of them
+fail at once with the reason, which tools and resources report as their error.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from mcp_agents.settings import Settings
 logger = logging.getLogger(__name__)
 
 STARTUP_SECONDS = 120.0  # the local service's own bound: opening a big database may first migrate it
+START_AFTER_SECONDS = 1.0  # the start begins then if no request needed the service before
 CONNECT_SECONDS = 10.0
 UNAVAILABLE_KEY = "sk-embedded-service-unavailable"  # no key could be read: requests stop at the gate anyway
 
@@ -39,6 +43,7 @@ class EmbeddedStart:
 
     def __init__(self, seconds: float = STARTUP_SECONDS) -> None:
         self.seconds = seconds
+        self.needed = anyio.Event()
         self._done = anyio.Event()
         self.error: str | None = None
 
@@ -53,6 +58,7 @@ class EmbeddedStart:
 
     async def wait(self, request: httpx2.Request) -> None:
         """Return once the service is up; raise the client's connection error if it failed or is late."""
+        self.needed.set()
         if not self._done.is_set():
             with anyio.move_on_after(self.seconds):
                 await self._done.wait()
@@ -110,6 +116,10 @@ async def embedded_backend(settings: Settings) -> AsyncIterator[ServerDeps]:
 
     async def serve(sock: socket.socket) -> None:
         try:
+            with anyio.move_on_after(START_AFTER_SECONDS):
+                await start.needed.wait()
+            if stop.is_set():  # the server stopped before anything needed the service
+                return
             # Imported in a worker thread: the event loop keeps answering the client meanwhile.
             module = await anyio.to_thread.run_sync(importlib.import_module, "mcp_agents.local.service")
             async with module.run_local_service(config, sock):
@@ -141,3 +151,4 @@ async def embedded_backend(settings: Settings) -> AsyncIterator[ServerDeps]:
             yield ServerDeps(settings=settings, client=client, local=service)
         finally:
             stop.set()
+            start.needed.set()  # a start that has not begun wakes up, sees `stop` and does not begin

@@ -365,7 +365,9 @@ class Waiter:
     # -- following ------------------------------------------------------------------------------------
 
     def satisfied(self) -> bool:
-        settled = [watch.settled for watch in self.watches.values()]
+        """Checked after every relayed message: lazy, so that `until=all` stops at the first unsettled run
+        instead of reading all of them (one wait over 100 busy runs)."""
+        settled = (watch.settled for watch in self.watches.values())
         return any(settled) if self.until == "any" else all(settled)
 
     async def relay(self, run_id: str, message: AgentMessage) -> None:
@@ -379,9 +381,12 @@ class Waiter:
             return
         self.relayed += 1
         total: float | None = None
-        known = [watch.units for watch in self.watches.values() if not watch.done]
-        if known and all(units is not None for units in known):
-            total = self.relayed + sum(units[1] - units[0] for units in known if units is not None)
+        # Lazy: with 100 runs followed, stops at the first that has not told its work (the usual case).
+        if all(watch.done or watch.units is not None for watch in self.watches.values()):
+            left = [watch.units[1] - watch.units[0] for watch in self.watches.values()
+                    if not watch.done and watch.units is not None]
+            if left:
+                total = self.relayed + sum(left)
         await self.ctx.report_progress(self.relayed, total, progress_line(run_id, message))
 
     async def on_question(self, watch: Watch) -> None:

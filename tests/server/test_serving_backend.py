@@ -36,6 +36,16 @@ async def test_without_credentials_the_local_service_runs_in_process(
     assert not any(deps.local.api_key in record.getMessage() for record in caplog.records)
 
 
+async def test_a_server_stopped_before_any_request_never_starts_the_embedded_service(tmp_path: Path) -> None:
+    """A client that only checks the server (launch, list, quit) costs no local service start: the service
+    starts when a request needs it (or a moment after launch), and a stop before then skips it."""
+    settings = Settings.load({"MCP_AGENTS_DATA_DIR": str(tmp_path / "data")})
+    with anyio.fail_after(30):
+        async with open_backend(settings) as deps:
+            assert deps.local is not None
+    assert (tmp_path / "data").is_dir() and not (tmp_path / "data" / DB_FILE).exists()
+
+
 @pytest.mark.parametrize("broken", ["database is a directory", "data directory is a file"])
 async def test_the_embedded_service_starts_behind_the_listing_and_a_failed_start_is_a_clear_tool_error(
         tmp_path: Path, broken: str) -> None:
