@@ -8,12 +8,15 @@ run. The verdict is cached under a SHA-256 of the bearer (never the bearer): acc
 `ACCEPTED_SECONDS`, refused ones for `REFUSED_SECONDS`, at most `MAX_VERDICTS` of them, and checks
 of one bearer in flight at once share one request. A refused bearer gets 401 and holds nothing.
 
-Checks are bounded so that invented bearers cannot make a genuine caller's first check wait: at most
-`ADDRESS_CHECKS` in flight per client address (an IPv6 /64 counts as one address; behind a reverse
-proxy, uvicorn puts the forwarded address in the request), at most `MAX_CHECKS` in all, and each
-lasts at most `CHECK_SECONDS`. A check that finds no room is not queued: the request is refused at
-once with 429 (its address) or 503 (the server), with `Retry-After`. One address flooding the server
-with invented bearers thus holds `ADDRESS_CHECKS` checks, and every other address's checks start at once.
+Checks are queued per client address so that invented bearers cannot make another caller's first
+check wait: at most `ADDRESS_CHECKS` in flight per address (an IPv6 /64 counts as one address; behind
+a reverse proxy, the forwarded address when the proxy is trusted), the rest of that address waiting
+in turn, and at most `MAX_CHECKS` in flight in all. A check waits at most `WAIT_SECONDS` for its turn
+and lasts at most `CHECK_SECONDS`. An address with `ADDRESS_WAITING` checks waiting already, or a
+check that waited too long, is answered 429 (its address) or 503 (the server) with `Retry-After`.
+One address flooding the server with invented bearers thus holds `ADDRESS_CHECKS` checks and its own
+queue; every other address's checks start at once, and a burst of genuine new callers from one
+address (clients reconnecting after a deploy, behind one NAT) is served in turn, not refused.
 
 Sessions are then bounded per credential (`SessionQuota`), so one credential cannot take the whole
 session cap either.
@@ -26,9 +29,10 @@ import hashlib
 import ipaddress
 import logging
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Container
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from enum import Enum
 
 import anyio
@@ -45,8 +49,12 @@ REFUSED_SECONDS = 30.0
 MAX_VERDICTS = 10_000
 ADDRESS_CHECKS = 4
 """Checks in flight at once for one client address (bearers already checked or in check cost none)."""
+ADDRESS_WAITING = 1_000
+"""Checks of one address waiting for their turn; one more is answered 429."""
 MAX_CHECKS = 256
 """Checks in flight at once, all addresses together: protects the service and the upstream pool."""
+WAIT_SECONDS = 10.0
+"""The longest a check waits for its turn (its address's, then the server's) before 429 or 503."""
 CHECK_SECONDS = 10.0
 """The longest a check may take (retries included); a slower service makes it UNKNOWN (503, retry)."""
 RETRY_AFTER_SECONDS = 2
@@ -56,8 +64,16 @@ class Verdict(Enum):
     ACCEPTED = "accepted"
     REFUSED = "refused"
     UNKNOWN = "unknown"  # the service could not be asked: answer 503, remember nothing
-    THROTTLED = "throttled"  # this address has `ADDRESS_CHECKS` checks in flight: 429, ask nothing
-    BUSY = "busy"  # the server has `MAX_CHECKS` checks in flight: 503, ask nothing
+    THROTTLED = "throttled"  # this address has too many checks waiting: 429, ask nothing
+    BUSY = "busy"  # the server's `MAX_CHECKS` stayed busy for `WAIT_SECONDS`: 503, ask nothing
+
+
+@dataclass
+class _Lane:
+    """One address's turn at checks: `ADDRESS_CHECKS` at once, first come first served."""
+
+    slots: anyio.Semaphore = field(default_factory=lambda: anyio.Semaphore(ADDRESS_CHECKS))
+    users: int = 0
 
 
 def address_key(address: str | None) -> str:
@@ -86,8 +102,9 @@ class BearerCheck:
         self._deps = deps
         self._verdicts: OrderedDict[str, tuple[Verdict, float]] = OrderedDict()
         self._pending: dict[str, anyio.Event] = {}
-        self._in_flight: Counter[str] = Counter()
-        """Checks in flight per address key."""
+        self._lanes: dict[str, _Lane] = {}
+        """Checks in flight or waiting, per address key."""
+        self._checks = anyio.Semaphore(MAX_CHECKS)
         self.asked = 0
         """How many times the service was asked (tests and diagnostics read it)."""
 
@@ -104,30 +121,47 @@ class BearerCheck:
             if key not in self._verdicts:  # it could not tell (UNKNOWN): neither can we now
                 return Verdict.UNKNOWN
         source = address_key(address)
-        if self._in_flight[source] >= ADDRESS_CHECKS:
+        lane = self._lanes.setdefault(source, _Lane())
+        if lane.users >= ADDRESS_CHECKS + ADDRESS_WAITING:
             return Verdict.THROTTLED
-        if self._in_flight.total() >= MAX_CHECKS:
-            return Verdict.BUSY
-        self._in_flight[source] += 1
+        lane.users += 1
         done = self._pending[key] = anyio.Event()
         try:
-            verdict = Verdict.UNKNOWN
-            with anyio.move_on_after(CHECK_SECONDS) as deadline:
-                verdict = await self._ask(bearer)
-            if deadline.cancelled_caught:
-                logger.warning("the Agent Runs service did not check a caller's bearer within %g s", CHECK_SECONDS)
-            if verdict is not Verdict.UNKNOWN:
-                ttl = ACCEPTED_SECONDS if verdict is Verdict.ACCEPTED else REFUSED_SECONDS
-                self._verdicts[key] = (verdict, time.monotonic() + ttl)
-                while len(self._verdicts) > MAX_VERDICTS:
-                    self._verdicts.popitem(last=False)
-            return verdict
+            return await self._checked(bearer, key, lane)
         finally:
-            self._in_flight[source] -= 1
-            if self._in_flight[source] <= 0:
-                del self._in_flight[source]
+            lane.users -= 1
+            if not lane.users:
+                del self._lanes[source]
             del self._pending[key]
             done.set()
+
+    async def _checked(self, bearer: str, key: str, lane: _Lane) -> Verdict:
+        """Wait for this address's turn, then the server's, then ask the service (each bounded)."""
+        with anyio.move_on_after(WAIT_SECONDS) as waited:
+            await lane.slots.acquire()
+        if waited.cancelled_caught:
+            return Verdict.THROTTLED
+        try:
+            with anyio.move_on_after(WAIT_SECONDS) as waited:
+                await self._checks.acquire()
+            if waited.cancelled_caught:
+                return Verdict.BUSY
+            try:
+                verdict = Verdict.UNKNOWN
+                with anyio.move_on_after(CHECK_SECONDS) as deadline:
+                    verdict = await self._ask(bearer)
+            finally:
+                self._checks.release()
+        finally:
+            lane.slots.release()
+        if deadline.cancelled_caught:
+            logger.warning("the Agent Runs service did not check a caller's bearer within %g s", CHECK_SECONDS)
+        if verdict is not Verdict.UNKNOWN:
+            ttl = ACCEPTED_SECONDS if verdict is Verdict.ACCEPTED else REFUSED_SECONDS
+            self._verdicts[key] = (verdict, time.monotonic() + ttl)
+            while len(self._verdicts) > MAX_VERDICTS:
+                self._verdicts.popitem(last=False)
+        return verdict
 
     def _cached(self, key: str) -> Verdict | None:
         entry = self._verdicts.get(key)

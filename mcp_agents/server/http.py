@@ -45,7 +45,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_agents import __version__
-from mcp_agents.server.admission import ADDRESS_CHECKS, RETRY_AFTER_SECONDS, BearerCheck, SessionQuota, Verdict
+from mcp_agents.server.admission import RETRY_AFTER_SECONDS, BearerCheck, SessionQuota, Verdict
 from mcp_agents.server.deps import API_KEY_PREFIX, ServerDeps, credential_key, lifespan_deps
 from mcp_agents.settings import OPTION_BY_NAME, Settings
 
@@ -281,8 +281,8 @@ class BearerGate:
                          {"retry-after": "5"})(scope, receive, send)
             return
         if verdict is Verdict.THROTTLED:
-            await _error(429, f"{ADDRESS_CHECKS} new bearers from your address are being checked already; retry "
-                         "when they are", {"retry-after": str(RETRY_AFTER_SECONDS)})(scope, receive, send)
+            await _error(429, "too many new bearers from your address are waiting to be checked; retry shortly",
+                         {"retry-after": str(RETRY_AFTER_SECONDS)})(scope, receive, send)
             return
         if verdict is Verdict.BUSY:
             await _error(503, "the server is checking as many new bearers as it may at once; retry shortly",
